@@ -1,0 +1,31 @@
+# The README's two commands: `make demo` and `make test`. Both build .venv when it is missing.
+PYTHON ?= python3
+VENV   := .venv
+PY     := $(VENV)/bin/python
+# Pinned for .venv and CI; setup.cfg states the ranges the code supports.
+PINS   := torch==2.14.1 torchvision==0.29.1
+
+.PHONY: demo test test-fast bench clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip setuptools wheel
+	$(PY) -m pip install -q $(PINS)
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+demo: $(VENV)/.installed
+	$(PY) -m gansweep.cli run sweeps/quickstart.yaml --storage demo --name quickstart
+	$(PY) -m gansweep.cli report demo/quickstart
+
+test: $(VENV)/.installed
+	$(PY) -m pytest -q -ra
+
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -q -m "not slow"
+
+bench: $(VENV)/.installed
+	$(PY) -m benchmarks.run
+
+clean:
+	rm -rf demo runs .pytest_cache

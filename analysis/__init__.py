@@ -1,0 +1,1 @@
+"""analysis: experiment directories -> Parquet, tables, plots, report."""

@@ -1,0 +1,360 @@
+"""The typed, frozen config tree: the only place defaults live.
+
+A config is built from a plain dict (or YAML) by `resolve()`: the model preset named in
+`model` (a string, or `model.preset`) supplies values, the user's keys override them, and
+the result is checked field by field. Unknown keys, wrong types and out-of-range values are
+all collected and raised together as one `ConfigError` whose lines name the key path:
+
+    optim.lr_d: must be > 0, got -1
+
+Defaults are the thesis's (seed 000, Table 4.2 and 4.3): Adam 1e-4 (0.5, 0.9), batch 64,
+n_D 5, eta 10, lambda 0.1, z-dim 128, 2e5 iterations, FID/IS every 2000 on 5000 samples.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, Optional
+
+import yaml
+
+
+class ConfigError(ValueError):
+    """Every problem found in a config, one `path: message` per line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("invalid config:\n  " + "\n  ".join(self.problems))
+
+
+# --- constraints: each returns a message or None --------------------------------------
+
+def gt(bound):
+    return lambda v: None if v > bound else f"must be > {bound:g}, got {v:g}"
+
+
+def ge(bound):
+    return lambda v: None if v >= bound else f"must be >= {bound:g}, got {v:g}"
+
+
+def within(lo, hi, hi_open=False):
+    def check(v):
+        ok = lo <= v < hi if hi_open else lo <= v <= hi
+        return None if ok else f"must be in [{lo:g}, {hi:g}{')' if hi_open else ']'}, got {v:g}"
+    return check
+
+
+def each(check):
+    def check_all(values):
+        for v in values:
+            msg = check(v)
+            if msg:
+                return msg
+        return None
+    return check_all
+
+
+def opt(default, check=None, doc=""):
+    """A dataclass field with a constraint and a one-line description."""
+    return field(default=default, metadata={"check": check, "doc": doc})
+
+
+# --- the tree --------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DataConfig:
+    name: Literal["digits", "mnist", "cifar10", "cifar100"] = opt(
+        "digits", doc="dataset; digits is embedded, the rest are read from `root`")
+    root: Optional[str] = opt(None, doc="dataset root; default $GANSWEEP_DATA or ~/.cache/gansweep/data")
+    download: bool = opt(False, doc="fetch a missing dataset (only when asked, and a network exists)")
+    fraction: float = opt(1.0, within(0.0, 1.0), doc="fraction of the training set kept (ch. 2: 0.25..1)")
+    subset_seed: int = opt(0, ge(0), doc="seed of the random subset when fraction < 1")
+    image_size: Optional[int] = opt(None, doc="resize to this size; None keeps the native size")
+    aux: Literal["coarse", "cifar10", "none"] = opt(
+        "coarse", doc="auxiliary labels: the dataset's coarse grouping, or CIFAR-10 as a second task (ch. 2)")
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    preset: str = opt("WGAN", doc="the named preset these values started from")
+    arch: Literal["dcgan", "resnet", "acgan", "mtl_classifier"] = opt("dcgan")
+    width: int = opt(64, gt(0), doc="base width: D/C convs are w, 2w, 4w; G mirrors it")
+    g_width: Optional[int] = opt(None, doc="generator base width when it differs from `width`")
+    z_dim: int = opt(128, gt(0))
+    g_cond: Literal["none", "concat", "cin"] = opt("none", doc="how G sees the class")
+    d_cond: Literal["none", "concat", "dense"] = opt("none", doc="how the critic sees the class")
+    d_cond_units: int = opt(256, gt(0), doc="units of the class-vector layer of cWGAN.b")
+    aux_heads: int = opt(0, within(0, 2), doc="auxiliary classifier heads on D (AC-*)")
+    bifurcate_early: bool = opt(False, doc="each head gets its own last conv layer (AC-WGAN.c)")
+    classifiers: int = opt(0, within(0, 2), doc="separate classifier networks (SC-*)")
+    shared_layers: int = opt(0, ge(0), doc="b: layers soft-shared between D and C (or ch. 2 tasks)")
+    d_batchnorm: bool = opt(False, doc="batch norm in every D layer (normal GANs, 4.0.5)")
+    d_dropout: float = opt(0.0, within(0.0, 1.0, hi_open=True), doc="dropout in D (AC-GAN.b)")
+    activation_noise: float = opt(0.0, ge(0.0), doc="std of Gaussian noise after D activations")
+    init: Literal["glorot_uniform", "normal_0.02", "torch_default"] = opt("glorot_uniform")
+    # chapter-2 multitask classifier
+    classifier_widths: tuple[int, ...] = opt((64, 128, 128, 128), each(gt(0)))
+    classifier_dropout: float = opt(0.5, within(0.0, 1.0, hi_open=True))
+    sharing: Literal["soft", "hard", "none"] = opt("soft", doc="how the two chapter-2 tasks share layers")
+
+
+@dataclass(frozen=True)
+class LossConfig:
+    kind: Literal["wgan-gp", "wgan-clip", "gan"] = opt("wgan-gp")
+    eta: float = opt(10.0, ge(0.0), doc="gradient-penalty weight")
+    clip: float = opt(0.01, gt(0.0), doc="weight-clipping constant c (wgan-clip)")
+    real_label: float = opt(1.0, within(0.0, 1.0), doc="target for real images (0.9 = one-sided smoothing)")
+    omega_d: float = opt(1.0, ge(0.0), doc="weight of the classifier loss in D's loss")
+    omega_g: float = opt(1.0, ge(0.0), doc="weight of the classifier loss in G's loss")
+    sharing_lambda: float = opt(0.1, ge(0.0), doc="lambda: soft-sharing weight")
+
+
+@dataclass(frozen=True)
+class OptimConfig:
+    name: Literal["adam", "rmsprop", "sgd"] = opt("adam")
+    lr_g: float = opt(1e-4, gt(0.0))
+    lr_d: float = opt(1e-4, gt(0.0))
+    lr_c: float = opt(1e-4, gt(0.0))
+    beta1: float = opt(0.5, within(0.0, 1.0, hi_open=True))
+    beta2: float = opt(0.9, within(0.0, 1.0, hi_open=True))
+    momentum: float = opt(0.0, within(0.0, 1.0, hi_open=True), doc="SGD/RMSprop momentum")
+    weight_decay: float = opt(0.0, ge(0.0))
+    schedule: Literal["constant", "linear", "step"] = opt("constant")
+    decay_iterations: Optional[int] = opt(None, doc="linear: reach 0 here (None = train.iterations)")
+    milestones: tuple[float, ...] = opt((1 / 3, 2 / 3), each(within(0.0, 1.0)),
+                                        doc="step: fractions of train.iterations where lr *= gamma")
+    gamma: float = opt(0.1, gt(0.0))
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    iterations: int = opt(200_000, gt(0), doc="generator iterations (or classifier steps)")
+    batch_size: int = opt(64, gt(0))
+    batch_size_g: Optional[int] = opt(None, doc="generator batch when it differs (ResNet: 128)")
+    n_critic: int = opt(5, gt(0), doc="n_D: critic steps per generator step")
+    classifier_every: int = opt(2, gt(0), doc="s: train separate classifiers every s-th iteration")
+    seed: int = opt(0, ge(0))
+    device: str = opt("auto", doc="auto, cpu, cuda, cuda:N")
+    log_every: int = opt(100, gt(0), doc="gather scalars (one host sync) every N iterations")
+    checkpoint_every: int = opt(2000, gt(0))
+    keep_checkpoints: int = opt(2, gt(0))
+
+
+@dataclass(frozen=True)
+class EvalConfig:
+    every: int = opt(2000, ge(0), doc="evaluate every N iterations (0 = never)")
+    samples: int = opt(5000, gt(0), doc="generated samples per evaluation (fixed z set)")
+    batch_size: int = opt(250, gt(0))
+    metrics: tuple[str, ...] = opt((), doc="metric names; empty = every metric that applies")
+    inception_weights: Optional[str] = opt(None, doc="pytorch-fid Inception weights file")
+    real_samples: Optional[int] = opt(None, doc="real images for reference statistics (None = all)")
+    cache_dir: Optional[str] = opt(None, doc="real-statistics cache (default ~/.cache/gansweep/stats)")
+
+
+@dataclass(frozen=True)
+class Config:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    data: DataConfig = field(default_factory=DataConfig)
+    loss: LossConfig = field(default_factory=LossConfig)
+    optim: OptimConfig = field(default_factory=OptimConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    eval: EvalConfig = field(default_factory=EvalConfig)
+
+    def to_dict(self) -> dict:
+        return _to_plain(dataclasses.asdict(self))
+
+    def to_yaml(self) -> str:
+        return yaml.safe_dump(self.to_dict(), sort_keys=False)
+
+    def replace(self, overrides: dict) -> "Config":
+        """A new config with dotted or nested overrides applied (checked like any config)."""
+        return from_dict(deep_merge(self.to_dict(), nest(overrides)), apply_preset=False)
+
+
+# --- building ----------------------------------------------------------------------------
+
+def load_yaml(path: str | Path) -> Config:
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError([f"{path}: no such file"])
+    raw = yaml.safe_load(path.read_text()) or {}
+    if not isinstance(raw, dict):
+        raise ConfigError([f"{path}: expected a mapping at the top level"])
+    return resolve(raw)
+
+
+def resolve(raw: dict) -> Config:
+    """Preset values, then the user's overrides, then checks; all problems at once."""
+    return from_dict(raw, apply_preset=True)
+
+
+def from_dict(raw: dict, apply_preset: bool = True) -> Config:
+    from gansweep.presets import PRESETS, preset_values
+
+    raw = nest(raw)
+    problems: list[str] = []
+    model = raw.get("model", {})
+    if isinstance(model, str):
+        model = {"preset": model}
+        raw = {**raw, "model": model}
+    if apply_preset and isinstance(model, dict):
+        name = model.get("preset", "WGAN")
+        if name in PRESETS:
+            raw = deep_merge(preset_values(name), raw)
+        else:
+            problems.append(f"model.preset: unknown preset {name!r}; known: {', '.join(PRESETS)}")
+    cfg = _build(Config, raw, "", problems)
+    if not problems:
+        problems += cross_checks(cfg)
+    if problems:
+        raise ConfigError(problems)
+    return cfg
+
+
+def cross_checks(cfg: Config) -> list[str]:
+    """Checks that involve more than one field."""
+    p = []
+    m = cfg.model
+    if m.bifurcate_early and m.aux_heads == 0:
+        p.append("model.bifurcate_early: needs model.aux_heads >= 1")
+    if m.arch == "mtl_classifier":
+        if m.shared_layers > len(m.classifier_widths):
+            p.append(f"model.shared_layers: must be <= {len(m.classifier_widths)} "
+                     f"(the classifier's conv layers), got {m.shared_layers}")
+    elif m.shared_layers > 3:
+        p.append(f"model.shared_layers: D and C have 3 conv layers to share, got {m.shared_layers}")
+    if m.arch != "mtl_classifier" and m.shared_layers and m.classifiers == 0:
+        p.append("model.shared_layers: soft sharing between D and C needs model.classifiers >= 1")
+    if m.arch == "resnet" and m.d_cond != "none":
+        p.append("model.d_cond: the ResNet critic is conditioned through aux heads only")
+    if cfg.loss.kind == "gan" and m.arch == "resnet":
+        p.append("loss.kind: the ResNet models are WGAN-GP only")
+    size = cfg.data.image_size
+    if size is not None and (size < 8 or size % 8):
+        p.append(f"data.image_size: must be a multiple of 8 and >= 8, got {size}")
+    return p
+
+
+def _build(cls, raw: Any, path: str, problems: list[str]):
+    if not isinstance(raw, dict):
+        problems.append(f"{path or '<root>'}: expected a mapping, got {type(raw).__name__}")
+        return cls()
+    hints = typing.get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    for key in raw:
+        if key not in names:
+            problems.append(f"{_join(path, key)}: unknown key; known: {', '.join(sorted(names))}")
+    values = {}
+    for f in dataclasses.fields(cls):
+        if f.name not in raw:
+            continue
+        key = _join(path, f.name)
+        tp = hints[f.name]
+        if dataclasses.is_dataclass(tp):
+            values[f.name] = _build(tp, raw[f.name], key, problems)
+            continue
+        value, msg = _coerce(raw[f.name], tp)
+        if msg is None and value is not None and f.metadata.get("check"):
+            msg = f.metadata["check"](value)
+        if msg:
+            problems.append(f"{key}: {msg}")
+        else:
+            values[f.name] = value
+    return cls(**values)
+
+
+def _coerce(value, tp):
+    """(value converted to `tp`, None) or (None, message). bool is never an int here."""
+    origin = typing.get_origin(tp)
+    args = typing.get_args(tp)
+    if origin in (typing.Union, types.UnionType):
+        if value is None and type(None) in args:
+            return None, None
+        inner = [a for a in args if a is not type(None)]
+        return _coerce(value, inner[0])
+    if origin is Literal:
+        return (value, None) if value in args else (None, f"must be one of {list(args)}, got {value!r}")
+    if origin is tuple:
+        if not isinstance(value, (list, tuple)):
+            return None, f"expected a list, got {value!r}"
+        out = []
+        for v in value:
+            c, msg = _coerce(v, args[0])
+            if msg:
+                return None, msg
+            out.append(c)
+        return tuple(out), None
+    if tp is bool:
+        return (value, None) if isinstance(value, bool) else (None, f"expected true/false, got {value!r}")
+    if tp is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value, None
+        if isinstance(value, float) and value.is_integer():
+            return int(value), None
+        return None, f"expected an integer, got {value!r}"
+    if tp is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value), None
+        if isinstance(value, str):  # YAML reads 1e-4 as a string
+            try:
+                return float(value), None
+            except ValueError:
+                pass
+        return None, f"expected a number, got {value!r}"
+    if tp is str:
+        return (value, None) if isinstance(value, str) else (None, f"expected a string, got {value!r}")
+    raise TypeError(f"unsupported config type {tp}")
+
+
+def _join(path, key):
+    return f"{path}.{key}" if path else str(key)
+
+
+def nest(raw: dict) -> dict:
+    """{'optim.lr_d': 1} -> {'optim': {'lr_d': 1}}; nested dicts pass through."""
+    out: dict = {}
+    for key, value in raw.items():
+        if isinstance(value, dict):
+            value = nest(value)
+        parts = str(key).split(".")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        if isinstance(value, dict) and isinstance(node.get(parts[-1]), dict):
+            node[parts[-1]] = deep_merge(node[parts[-1]], value)
+        else:
+            node[parts[-1]] = value
+    return out
+
+
+def deep_merge(base: dict, over: dict) -> dict:
+    out = dict(base)
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = deep_merge(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _to_plain(obj):
+    if isinstance(obj, dict):
+        return {k: _to_plain(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_to_plain(v) for v in obj]
+    return obj
+
+
+def describe() -> str:
+    """Every key with its default and description (for `gansweep train --help-config`)."""
+    lines = []
+    for section in dataclasses.fields(Config):
+        cls = section.default_factory
+        for f in dataclasses.fields(cls):
+            doc = f.metadata.get("doc", "")
+            lines.append(f"{section.name}.{f.name} = {f.default!r}" + (f"  # {doc}" if doc else ""))
+    return "\n".join(lines)

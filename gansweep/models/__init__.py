@@ -1,0 +1,73 @@
+"""Build a model preset's networks from the config: one builder, one family per file.
+
+    dcgan.py   Table 4.3 G, D, C and the conditionings of Table 4.1 (seed 000)
+    acgan.py   Odena et al.'s discriminator (AC-GAN.b, section 4.0.5)
+    resnet.py  the Appendix D ResNet WGAN with conditional instance norm
+    mtl_classifier.py  the chapter-2 multitask classifier (trained by ClassifierTrainer)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from torch import nn
+
+from gansweep.config import ModelConfig
+from gansweep.models.acgan import ACGANDiscriminator
+from gansweep.models.dcgan import Classifier, Discriminator, Generator
+from gansweep.models.layers import init_weights
+from gansweep.models.resnet import ResNetDiscriminator, ResNetGenerator
+
+
+@dataclass(frozen=True)
+class DataShape:
+    """What the networks need to know about the data."""
+    channels: int
+    image_size: int
+    num_classes: int
+    num_aux_classes: int = 0
+
+
+@dataclass
+class GANNetworks:
+    G: nn.Module
+    D: nn.Module
+    classifiers: list[nn.Module] = field(default_factory=list)
+
+    def named(self) -> dict[str, nn.Module]:
+        nets = {"G": self.G, "D": self.D}
+        nets.update({f"C{i}": c for i, c in enumerate(self.classifiers)})
+        return nets
+
+
+def task_classes(count: int, shape: DataShape) -> list[int]:
+    """Class counts of `count` classification tasks: the fine labels, then the auxiliary."""
+    if count >= 2 and not shape.num_aux_classes:
+        raise ValueError("this model has a second (auxiliary) classifier but the dataset has no "
+                         "auxiliary labels; set data.aux: coarse on a dataset that has them")
+    return [shape.num_classes, shape.num_aux_classes][:count]
+
+
+def build_gan(m: ModelConfig, shape: DataShape) -> GANNetworks:
+    size = shape.image_size
+    if size < 8 or size % 8:
+        raise ValueError(f"image size {size} is not a multiple of 8 >= 8; set data.image_size")
+    g_width = m.g_width or m.width
+    g_classes = shape.num_classes if m.g_cond != "none" else 0
+    heads = task_classes(m.aux_heads, shape)
+    if m.arch == "resnet":
+        G = ResNetGenerator(m.z_dim, shape.channels, size, g_width, g_classes)
+        D = ResNetDiscriminator(shape.channels, m.width, heads)
+    else:
+        G = Generator(m.z_dim, shape.channels, size, g_width, g_classes)
+        if m.arch == "acgan":
+            D = ACGANDiscriminator(shape.channels, size, m.width, heads, m.d_dropout, m.activation_noise)
+        else:
+            D = Discriminator(shape.channels, size, m.width, heads, shape.num_classes, m.d_cond,
+                              m.d_cond_units, m.bifurcate_early, m.d_batchnorm, m.d_dropout)
+    classifiers = [Classifier(shape.channels, size, m.width, k)
+                   for k in task_classes(m.classifiers, shape)]
+    nets = GANNetworks(G, D, classifiers)
+    for net in nets.named().values():
+        init_weights(net, m.init)
+    return nets

@@ -1,0 +1,158 @@
+"""A training run on disk: resolved config, metric log, checkpoints, and exact resume.
+
+    DIR/config.yaml          the resolved config (every value, presets applied)
+    DIR/metrics.jsonl        one JSON line per logged iteration ("train") and evaluation ("eval")
+    DIR/checkpoints/ckpt-<iteration>.pt
+
+`run_training` is the one loop used by `gansweep train` and by the Ray trainable. It knows
+nothing about Ray: the trainable passes callbacks (`on_eval` to report, `should_stop`).
+Started again on the same DIR it resumes from the newest checkpoint and cuts metrics.jsonl
+back to that iteration, so the log of a resumed run equals the log of an uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+import torch
+import yaml
+
+from gansweep import checkpoint as ckpt
+from gansweep.config import Config, from_dict
+from gansweep.task import Task, build_task, resolve_device
+
+# An evaluation callback gets (iteration, metrics, path of the checkpoint just written).
+EvalCallback = Callable[[int, dict, Path], None]
+LogCallback = Callable[[int, dict], None]
+
+
+@dataclass
+class RunResult:
+    status: str  # "finished" | "diverged" | "stopped"
+    iteration: int
+    reason: str = ""
+    last_eval: dict = field(default_factory=dict)
+
+
+class RunDir:
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self.config = self.path / "config.yaml"
+        self.metrics = self.path / "metrics.jsonl"
+        self.checkpoints = self.path / "checkpoints"
+
+    def latest_checkpoint(self) -> Optional[Path]:
+        found = ckpt.list_checkpoints(self.checkpoints)
+        return found[-1] if found else None
+
+    def write_config(self, cfg: Config) -> None:
+        """Refuse to resume a different experiment in the same directory."""
+        if self.config.exists():
+            old = yaml.safe_load(self.config.read_text())
+            new = cfg.to_dict()
+            for c in (old, new):  # the budget may change between invocations
+                c["train"].pop("iterations", None)
+            if old != new:
+                raise ValueError(f"{self.path} holds a run with a different config; "
+                                 "use a new --out directory")
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.config.write_text(cfg.to_yaml())
+
+    def truncate_metrics(self, iteration: int) -> None:
+        """Drop log lines written after the checkpoint we resume from."""
+        if not self.metrics.exists():
+            return
+        keep = [line for line in self.metrics.read_text().splitlines()
+                if line.strip() and json.loads(line)["iteration"] <= iteration]
+        self.metrics.write_text("".join(line + "\n" for line in keep))
+
+    def append(self, record: dict) -> None:
+        with self.metrics.open("a") as f:
+            f.write(json.dumps(record) + "\n")
+
+    def read_metrics(self) -> list[dict]:
+        if not self.metrics.exists():
+            return []
+        return [json.loads(line) for line in self.metrics.read_text().splitlines() if line.strip()]
+
+
+def save_checkpoint(task: Task, run: RunDir, elapsed: float) -> Path:
+    state = {"task": task.state_dict(), "rng": ckpt.rng_state(),
+             "config": task.cfg.to_dict(), "elapsed": elapsed}
+    path = ckpt.atomic_save(state, ckpt.checkpoint_path(run.checkpoints, task.iteration))
+    ckpt.prune(run.checkpoints, task.cfg.train.keep_checkpoints)
+    return path
+
+
+def restore(task: Task, path: Path) -> float:
+    """Load task state and every RNG; returns the wall-clock seconds already spent."""
+    state = ckpt.load(path)
+    task.load_state_dict(state["task"])
+    ckpt.set_rng_state(state["rng"])
+    return state.get("elapsed", 0.0)
+
+
+def run_training(cfg: Config, out_dir: str | Path, iterations: int | None = None,
+                 device: torch.device | str | None = None, on_log: LogCallback | None = None,
+                 on_eval: EvalCallback | None = None,
+                 should_stop: Callable[[], bool] | None = None) -> RunResult:
+    run = RunDir(out_dir)
+    run.write_config(cfg)
+    task = build_task(cfg, torch.device(device) if device else resolve_device(cfg.train.device))
+    latest = run.latest_checkpoint()
+    elapsed = 0.0
+    if latest is not None:
+        elapsed = restore(task, latest)
+        run.truncate_metrics(task.iteration)
+    elif run.metrics.exists():
+        run.metrics.unlink()  # a log without a checkpoint belongs to no state we can continue
+    total = iterations or cfg.train.iterations
+    t = cfg.train
+    started = time.perf_counter() - elapsed
+    result = RunResult("finished", task.iteration)
+    while task.iteration < total:
+        task.step()
+        it = task.iteration
+        last = it == total
+        if it % t.log_every == 0 or last:
+            scalars = task.scalars()
+            run.append({"kind": "train", "iteration": it, "time": time.perf_counter() - started, **scalars})
+            bad = sorted(k for k, v in scalars.items() if not math.isfinite(v))
+            if bad:
+                # Keep the last good checkpoint: the diverged state is not worth resuming.
+                return RunResult("diverged", it, f"non-finite {', '.join(bad)} at iteration {it}",
+                                 result.last_eval)
+            if on_log:
+                on_log(it, scalars)
+        evaluate = cfg.eval.every and (it % cfg.eval.every == 0 or last)
+        if evaluate:
+            metrics = task.evaluate()
+            result.last_eval = metrics
+            run.append({"kind": "eval", "iteration": it, "time": time.perf_counter() - started, **metrics})
+        if evaluate or it % t.checkpoint_every == 0 or last:
+            path = save_checkpoint(task, run, time.perf_counter() - started)
+            if evaluate and on_eval:
+                on_eval(it, result.last_eval, path)
+        if should_stop and should_stop():
+            save_checkpoint(task, run, time.perf_counter() - started)
+            return RunResult("stopped", it, "stopped by the caller", result.last_eval)
+    result.iteration = task.iteration
+    return result
+
+
+def load_trainer(path: str | Path, device: torch.device | str | None = None):
+    """A trained task from a run directory (newest checkpoint) or a checkpoint file."""
+    path = Path(path)
+    file = RunDir(path).latest_checkpoint() if path.is_dir() else path
+    if file is None or not file.exists():
+        raise FileNotFoundError(f"no checkpoint found at {path} (expected DIR/checkpoints/ckpt-*.pt)")
+    state = ckpt.load(file)
+    cfg = from_dict(state["config"], apply_preset=False)
+    task = build_task(cfg, torch.device(device) if device else resolve_device(cfg.train.device))
+    task.load_state_dict(state["task"])
+    return task

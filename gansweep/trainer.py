@@ -1,0 +1,277 @@
+"""One training loop for every GAN of the seeds: the variants are data, not code paths.
+
+A generator iteration k runs three phases (Algorithms 2-4 of seed 000):
+
+    D  n_D times: critic loss (+ eta GP | weight clipping) (+ omega_d L_C for aux heads)
+                  (+ lambda ||W_D,b - W_C,b|| when D and C soft-share, SC-WGAN.b)
+    G  once:      generator loss (+ omega_g L_CF for aux heads)
+    C  if k % s == 0 and the model has separate classifiers (SC-*): one classifier's
+                  L_C = (L_CR + L_CF)/2 trains that classifier and, through L_CF, G
+                  (Algorithm 4 lines 18-29); SC-WGAN.c picks one of its two with p = 1/2.
+
+Which phases exist, and what each adds to its loss, follows from the config alone.
+The trainer knows nothing about Ray or files: the run loop (gansweep.run) drives it.
+Nothing in `step()` reads a value back to the host: scalars stay on the device until
+`scalars()` gathers them in one transfer.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from gansweep import losses
+from gansweep.checkpoint import rng_state, seed_everything, set_rng_state
+from gansweep.config import Config
+from gansweep.data import ImageDataset, load_dataset, to_float
+from gansweep.models import DataShape, build_gan
+from gansweep.optim import lr_factor, make_optimizer, set_lr
+from gansweep.sampler import BatchSampler
+
+
+@dataclass
+class Phase:
+    name: str
+    update: Callable[[int], None]  # one optimisation step; gets the generator iteration k
+    repeats: int = 1
+    every: int = 1
+
+
+class Trainer:
+    def __init__(self, cfg: Config, device: torch.device | str = "cpu", dataset: ImageDataset | None = None):
+        self.cfg, self.device = cfg, torch.device(device)
+        seed_everything(cfg.train.seed)
+        dataset = dataset if dataset is not None else load_dataset(cfg.data, "train")
+        self.dataset = dataset
+        self.data = dataset.to(self.device)  # whole dataset on the device: batches are an index
+        self.shape = DataShape(dataset.channels, dataset.image_size, dataset.num_classes,
+                               dataset.num_aux_classes)
+        self.nets = build_gan(cfg.model, self.shape)
+        for net in self.nets.named().values():
+            net.to(self.device).train()
+        o, m = cfg.optim, cfg.model
+        self.opts = {"D": make_optimizer(self.nets.D.parameters(), o.lr_d, o),
+                     "G": make_optimizer(self.nets.G.parameters(), o.lr_g, o)}
+        for i, c in enumerate(self.nets.classifiers):
+            self.opts[f"C{i}"] = make_optimizer(c.parameters(), o.lr_c, o)
+        if self.nets.classifiers:
+            # Algorithm 4 line 29 updates theta with Adam on L_C, written apart from line 17's
+            # update on L_G; as in a TF1 `minimize` per loss, it has its own moment estimates.
+            self.opts["G_via_C"] = make_optimizer(self.nets.G.parameters(), o.lr_g, o)
+        self.base_lr = {name: self._base_lr(name) for name in self.opts}
+        self.sampler = BatchSampler(len(dataset), cfg.train.seed, self.device)
+        self.choice = torch.Generator().manual_seed(cfg.train.seed)  # SC-WGAN.c; CPU, no sync
+        self.iteration = 0
+        self._scalars: dict[str, torch.Tensor] = {}
+        self._evaluator = None
+        self.phases = [Phase("D", self._critic_step, repeats=cfg.train.n_critic),
+                       Phase("G", self._generator_step)]
+        if self.nets.classifiers:
+            self.phases.append(Phase("C", self._classifier_step, every=cfg.train.classifier_every))
+
+    # --- public -------------------------------------------------------------------------
+
+    @property
+    def conditional(self) -> bool:
+        return self.cfg.model.g_cond != "none"
+
+    @property
+    def num_classes(self) -> int:
+        return self.shape.num_classes
+
+    def step(self) -> None:
+        k = self.iteration
+        factor = lr_factor(self.cfg.optim, self.cfg.train.iterations, k)
+        for name, opt in self.opts.items():
+            set_lr(opt, self.base_lr[name], factor)
+        for phase in self.phases:
+            if k % phase.every == 0:
+                for _ in range(phase.repeats):
+                    phase.update(k)
+        self.iteration += 1
+
+    def scalars(self) -> dict[str, float]:
+        """The last step's scalars, gathered in one device-to-host transfer."""
+        names = list(self._scalars)
+        values = torch.stack([self._scalars[n].detach().float() for n in names]).tolist() if names else []
+        out = dict(zip(names, values))
+        out["lr_factor"] = lr_factor(self.cfg.optim, self.cfg.train.iterations, max(self.iteration - 1, 0))
+        return out
+
+    @torch.no_grad()
+    def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Images in [-1, 1] from G in inference mode (batch-norm running statistics)."""
+        G = self.nets.G
+        G.eval()
+        try:
+            return G(z.to(self.device), None if y is None else y.to(self.device))
+        finally:
+            G.train()
+
+    def evaluate(self) -> dict[str, float]:
+        """Every metric that applies (gansweep.metrics), on the evaluator's fixed z set.
+
+        Evaluation must not perturb training: the global RNG state is restored afterwards,
+        so a run evaluated at iteration k continues exactly as one that was not.
+        """
+        if self._evaluator is None:
+            from gansweep.metrics.evaluator import Evaluator
+            self._evaluator = Evaluator(self.cfg, self.dataset, self.device, self.num_classes,
+                                        self.conditional, self.cfg.model.z_dim)
+        state = rng_state()
+        try:
+            return self._evaluator.evaluate(self.sample)
+        finally:
+            set_rng_state(state)
+
+    def provenance(self) -> dict:
+        return self._evaluator.provenance() if self._evaluator is not None else {}
+
+    def state_dict(self) -> dict:
+        return {"iteration": self.iteration,
+                "nets": {n: net.state_dict() for n, net in self.nets.named().items()},
+                "opts": {n: opt.state_dict() for n, opt in self.opts.items()},
+                "sampler": self.sampler.state_dict(),
+                "choice": self.choice.get_state()}
+
+    def load_state_dict(self, state: dict) -> None:
+        for name, net in self.nets.named().items():
+            net.load_state_dict(state["nets"][name])
+        for name, opt in self.opts.items():
+            opt.load_state_dict(state["opts"][name])
+        self.sampler.load_state_dict(state["sampler"])
+        self.choice.set_state(state["choice"])
+        self.iteration = state["iteration"]
+
+    # --- phases ---------------------------------------------------------------------------
+
+    def _batch(self, size: int):
+        idx = self.sampler.next(size)
+        aux = self.data.aux_labels[idx] if self.data.aux_labels is not None else None
+        return to_float(self.data.images[idx]), self.data.labels[idx], aux
+
+    def _noise(self, n: int) -> torch.Tensor:
+        return torch.randn(n, self.cfg.model.z_dim, device=self.device)
+
+    def _critic_step(self, k: int) -> None:
+        cfg, D, G = self.cfg, self.nets.D, self.nets.G
+        x, y, y_aux = self._batch(cfg.train.batch_size)
+        with torch.no_grad():
+            fake = G(self._noise(x.shape[0]), y)  # Algorithm 3 line 7: G(z, c) with real c
+        d_real, aux_real = D(x, y)
+        d_fake, aux_fake = D(fake, y)
+        s = self._scalars
+        s["d_real"], s["d_fake"] = d_real.mean(), d_fake.mean()
+        if cfg.loss.kind == "gan":
+            loss = losses.gan_discriminator_loss(d_real, d_fake, cfg.loss.real_label)
+        else:
+            loss = losses.wgan_critic_loss(d_real, d_fake)
+            s["wasserstein"] = losses.wasserstein_estimate(d_real, d_fake)
+            if cfg.loss.kind == "wgan-gp":
+                s["gp"] = losses.gradient_penalty(lambda xh: D(xh, y)[0], x, fake)
+                loss = loss + cfg.loss.eta * s["gp"]
+        if aux_real:
+            labels = [y, y_aux][:len(aux_real)]
+            s["d_cls_loss"] = losses.classifier_loss(aux_real, aux_fake, labels, labels)
+            loss = loss + cfg.loss.omega_d * s["d_cls_loss"]
+            for i, (lr_, lf, t) in enumerate(zip(aux_real, aux_fake, labels)):
+                s[f"d_acc_real_h{i}"], s[f"d_acc_fake_h{i}"] = losses.accuracy(lr_, t), losses.accuracy(lf, t)
+        if cfg.model.shared_layers:
+            s["sharing_distance"] = self._sharing_distance(train="D")
+            loss = loss + cfg.loss.sharing_lambda * s["sharing_distance"]
+        s["d_loss"] = loss
+        self._update(loss, ["D"], D)
+        if cfg.loss.kind == "wgan-clip":
+            losses.clip_weights_(D.parameters(), cfg.loss.clip)
+
+    def _generator_step(self, k: int) -> None:
+        cfg, D, G = self.cfg, self.nets.D, self.nets.G
+        # Classes ~ p_data (Algorithm 3 line 29): the labels of the next real batch.
+        _, y, y_aux = self._batch(cfg.train.batch_size_g or cfg.train.batch_size)
+        fake = G(self._noise(y.shape[0]), y)
+        with _frozen(D):
+            d_fake, aux_fake = D(fake, y)
+        if cfg.loss.kind == "gan":
+            loss = losses.gan_generator_loss(d_fake)
+        else:
+            loss = losses.wgan_generator_loss(d_fake)
+        if aux_fake:
+            labels = [y, y_aux][:len(aux_fake)]
+            self._scalars["g_cls_loss"] = losses.classifier_loss(None, aux_fake, None, labels)
+            loss = loss + cfg.loss.omega_g * self._scalars["g_cls_loss"]
+        self._scalars["g_loss"] = loss
+        self._update(loss, ["G"], G)
+
+    def _classifier_step(self, k: int) -> None:
+        cfg, G = self.cfg, self.nets.G
+        which = 0
+        if len(self.nets.classifiers) == 2:  # SC-WGAN.c: alternate with equal probability
+            which = int(torch.randint(2, (1,), generator=self.choice))
+        C = self.nets.classifiers[which]
+        x, y, y_aux = self._batch(cfg.train.batch_size)
+        fake = G(self._noise(x.shape[0]), y)
+        t = [y, y_aux][which]
+        logits_real, logits_fake = C(x), C(fake)
+        loss = losses.classifier_loss([logits_real], [logits_fake], [t], [t])
+        s = self._scalars
+        s[f"c{which}_loss"] = loss
+        s[f"c{which}_acc_real"] = losses.accuracy(logits_real, t)
+        s[f"c{which}_acc_fake"] = losses.accuracy(logits_fake, t)
+        if cfg.model.shared_layers and which == 0:
+            loss = loss + cfg.loss.sharing_lambda * self._sharing_distance(train="C")
+        # L_C trains phi and theta alike (Algorithm 4 lines 28-29); omega_g weights what G
+        # takes from it (1 in the thesis), applied to G's gradient alone.
+        self._update(loss, [f"C{which}", "G_via_C"], C, G, g_scale=cfg.loss.omega_g)
+
+    # --- helpers -----------------------------------------------------------------------------
+
+    def _sharing_distance(self, train: str) -> torch.Tensor:
+        """||W_D,b - W_C,b|| over the first b conv layers; only the `train` side gets grads."""
+        b = self.cfg.model.shared_layers
+        d_convs = self.nets.D.conv_layers()[:b]
+        c_convs = self.nets.classifiers[0].conv_layers()[:b]
+        d_params = [p for conv in d_convs for p in (conv.weight, conv.bias)]
+        c_params = [p for conv in c_convs for p in (conv.weight, conv.bias)]
+        if train == "D":
+            c_params = [p.detach() for p in c_params]
+        else:
+            d_params = [p.detach() for p in d_params]
+        return losses.soft_sharing_distance(d_params, c_params)
+
+    def _update(self, loss: torch.Tensor, opt_names: list[str], *nets: torch.nn.Module,
+                g_scale: float = 1.0) -> None:
+        opts = [self.opts[n] for n in opt_names]
+        for opt in opts:
+            opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if g_scale != 1.0:
+            for p in self.nets.G.parameters():
+                if p.grad is not None:
+                    p.grad.mul_(g_scale)
+        for net, name in zip(nets, opt_names):
+            grads = [p.grad.pow(2).sum() for p in net.parameters() if p.grad is not None]
+            if grads:
+                self._scalars[f"grad_norm_{name}"] = torch.stack(grads).sum().sqrt()
+        for opt in opts:
+            opt.step()
+
+    def _base_lr(self, name: str) -> float:
+        o = self.cfg.optim
+        return {"D": o.lr_d, "G": o.lr_g, "G_via_C": o.lr_g}.get(name, o.lr_c)
+
+
+class _frozen:
+    """No parameter gradients for `net` inside the block (the G step need not fill D's)."""
+
+    def __init__(self, net: torch.nn.Module):
+        self.params = [p for p in net.parameters() if p.requires_grad]
+
+    def __enter__(self):
+        for p in self.params:
+            p.requires_grad_(False)
+
+    def __exit__(self, *exc):
+        for p in self.params:
+            p.requires_grad_(True)

@@ -1,0 +1,1 @@
+# trainables: thin Ray Tune adapters around gansweep.trainer
