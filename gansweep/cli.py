@@ -12,6 +12,10 @@ import sys
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
+    "run": ("gansweep.commands.run", "start a sweep from a spec on Ray Tune"),
+    "resume": ("gansweep.commands.resume", "continue an interrupted sweep"),
+    "status": ("gansweep.commands.status", "table of a sweep's trials"),
+    "validate": ("gansweep.commands.validate", "check sweep specs without starting anything"),
     "train": ("gansweep.commands.train", "train one config without Ray (resumes in its DIR)"),
     "eval": ("gansweep.metrics.commands_eval", "re-evaluate a saved generator on fresh samples"),
     "fid": ("gansweep.metrics.commands_fid", "FID between two image folders or statistics files"),
