@@ -86,6 +86,7 @@ class Trainer:
         factor = lr_factor(self.cfg.optim, self.cfg.train.iterations, k)
         for name, opt in self.opts.items():
             set_lr(opt, self.base_lr[name], factor)
+        self._scalars = {}  # only this step's values: a resumed run logs what a straight one does
         for phase in self.phases:
             if k % phase.every == 0:
                 for _ in range(phase.repeats):

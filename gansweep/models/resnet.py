@@ -66,11 +66,17 @@ class DownBlock(nn.Module):
 
 
 class ResNetGenerator(nn.Module):
+    """Starts at 4x4 like Gulrajani et al.'s and doubles per block: three blocks at 32x32
+    (Table D.1); smaller images get fewer blocks, since instance norm of a 1x1 map is void."""
+
     def __init__(self, z_dim: int, channels: int, image_size: int, width: int, num_classes: int = 0):
         super().__init__()
-        self.s = image_size // 8
+        self.s = 4
+        blocks = (image_size // 4).bit_length() - 1
+        if blocks < 1 or 4 * 2 ** blocks != image_size:
+            raise ValueError(f"the ResNet generator needs a power-of-two image size >= 8, got {image_size}")
         self.fc = nn.Linear(z_dim, width * self.s ** 2)
-        self.blocks = nn.ModuleList(UpBlock(width, width, num_classes) for _ in range(3))
+        self.blocks = nn.ModuleList(UpBlock(width, width, num_classes) for _ in range(blocks))
         self.norm = _Norm(width, num_classes)
         self.out = nn.Conv2d(width, channels, 3, padding=1)
 

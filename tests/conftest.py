@@ -1,0 +1,24 @@
+"""Shared fixtures: tiny configs that train in milliseconds on the embedded digits."""
+
+import pytest
+
+from gansweep.config import deep_merge, nest, resolve
+
+
+def tiny_config(preset: str, **overrides):
+    """`preset` at toy scale on digits (8x8): widths 4, z 8, batch 8, n_D 2, no evaluation."""
+    base = {
+        "model": {"preset": preset, "width": 4, "z_dim": 8, "classifier_widths": [4, 8, 8, 8]},
+        "data": {"name": "digits", "aux": "coarse"},
+        "train": {"batch_size": 8, "n_critic": 2, "log_every": 1, "checkpoint_every": 1000,
+                  "iterations": 4, "device": "cpu"},
+        "eval": {"every": 0},
+    }
+    if preset == "ResNet.a" or preset == "ResNet.b":
+        base["train"]["batch_size_g"] = 12
+    return resolve(deep_merge(base, nest(overrides)))
+
+
+@pytest.fixture
+def tiny():
+    return tiny_config
