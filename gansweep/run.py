@@ -2,6 +2,7 @@
 
     DIR/config.yaml          the resolved config (every value, presets applied)
     DIR/metrics.jsonl        one JSON line per logged iteration ("train") and evaluation ("eval")
+    DIR/provenance.json      metric name -> how it was computed (gansweep.metrics.provenance)
     DIR/checkpoints/ckpt-<iteration>.pt
 
 `run_training` is the one loop used by `gansweep train` and by the Ray trainable. It knows
@@ -45,6 +46,7 @@ class RunDir:
         self.config = self.path / "config.yaml"
         self.metrics = self.path / "metrics.jsonl"
         self.checkpoints = self.path / "checkpoints"
+        self.provenance = self.path / "provenance.json"
 
     def latest_checkpoint(self) -> Optional[Path]:
         found = ckpt.list_checkpoints(self.checkpoints)
@@ -74,6 +76,11 @@ class RunDir:
     def append(self, record: dict) -> None:
         with self.metrics.open("a") as f:
             f.write(json.dumps(record) + "\n")
+
+    def write_provenance(self, provenance: dict) -> None:
+        if provenance and (not self.provenance.exists()
+                           or json.loads(self.provenance.read_text()) != provenance):
+            self.provenance.write_text(json.dumps(provenance, indent=1, sort_keys=True))
 
     def read_metrics(self) -> list[dict]:
         if not self.metrics.exists():
@@ -134,6 +141,8 @@ def run_training(cfg: Config, out_dir: str | Path, iterations: int | None = None
             metrics = task.evaluate()
             result.last_eval = metrics
             run.append({"kind": "eval", "iteration": it, "time": time.perf_counter() - started, **metrics})
+            if hasattr(task, "provenance"):
+                run.write_provenance(task.provenance())
         if evaluate or it % t.checkpoint_every == 0 or last:
             path = save_checkpoint(task, run, time.perf_counter() - started)
             if evaluate and on_eval:

@@ -1,0 +1,15 @@
+"""Evaluation: FID and IS equal to their references, and what the seed theses judged by eye.
+
+    fid.py              Fréchet distance (Heusel et al. 2017, as pytorch-fid), numpy and torch
+    inception_score.py  Inception Score (Salimans et al. 2016, as openai/improved-gan)
+    inception.py        pytorch-fid's InceptionV3 from a local weights file (pool3 + IS logits)
+    domain.py           in-project classifiers for digits, MNIST (seed 001 Table B.1), CIFAR
+    conditional.py      cond_acc, intra-FID, within-class diversity, memorisation
+    cache.py            real statistics and trained classifiers, shared across trials
+    provenance.py       what every score was computed with; refuses mismatched comparisons
+    evaluator.py        Evaluator: the metrics that apply, on a fixed latent set
+    commands_fid.py     `gansweep fid A B`;  commands_eval.py: `gansweep eval RUN`
+
+Every metric's docstring names the reference it matches; tests/metrics checks each against
+that reference on the same inputs. Nothing here downloads anything unless asked.
+"""

@@ -1,0 +1,62 @@
+"""`gansweep eval RUN_DIR_OR_CHECKPOINT --samples N [--seed S]`: scores on fresh samples.
+
+Seed 000 (5.0.8, "Criticism of Results") reports maximum scores seen during training and
+names the better protocol: take the chosen model and generate *another* set of samples on
+which FID and IS are reported, as a test set would be. This command does that: the latents
+come from --seed (default 0, never the training set's EVAL_Z_SEED), the metrics are those
+training used (or --metrics), and one JSON line carries the metrics and their provenance.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from gansweep.metrics.evaluator import EVAL_Z_SEED, Evaluator
+from gansweep.metrics.inception import InceptionWeightsMissing
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("path", help="run directory (newest checkpoint) or checkpoint file")
+    parser.add_argument("--samples", type=int, default=None,
+                        help="generated samples (default: the run's eval.samples)")
+    parser.add_argument("--seed", type=int, default=0,
+                        help=f"seed of the fresh latent set (must differ from {EVAL_Z_SEED})")
+    parser.add_argument("--metrics", default=None,
+                        help="comma-separated metric names (default: the run's eval.metrics)")
+    parser.add_argument("--inception-weights", default=None, help="pytorch-fid weights file")
+    parser.add_argument("--cache-dir", default=None, help="real-statistics cache directory")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: the run's)")
+
+
+def main(args: argparse.Namespace) -> int:
+    from gansweep.run import load_trainer
+
+    if args.seed == EVAL_Z_SEED:
+        print(f"gansweep eval: --seed {EVAL_Z_SEED} is the training evaluations' latent set; "
+              "fresh samples need another seed", file=sys.stderr)
+        return 2
+    trainer = load_trainer(args.path, device=args.device)
+    if not hasattr(trainer, "sample"):
+        print(f"gansweep eval: {args.path} holds no generator", file=sys.stderr)
+        return 2
+    overrides = {}
+    if args.metrics is not None:
+        overrides["eval.metrics"] = [m for m in args.metrics.split(",") if m]
+    if args.cache_dir is not None:
+        overrides["eval.cache_dir"] = args.cache_dir
+    cfg = trainer.cfg.replace(overrides) if overrides else trainer.cfg
+    try:
+        device = getattr(trainer, "device", None) or args.device or "cpu"
+        evaluator = Evaluator(cfg, trainer.dataset, device, trainer.num_classes,
+                              trainer.conditional, cfg.model.z_dim, z_seed=args.seed,
+                              samples=args.samples, inception_weights=args.inception_weights)
+    except (InceptionWeightsMissing, ValueError) as err:
+        print(f"gansweep eval: {err}", file=sys.stderr)
+        return 2
+    metrics = evaluator.evaluate(trainer.sample)
+    print(json.dumps({"path": str(args.path), "iteration": trainer.iteration, "seed": args.seed,
+                      "samples": evaluator.samples, "metrics": metrics,
+                      "provenance": evaluator.provenance(), "seconds": evaluator.last_timings}))
+    return 0

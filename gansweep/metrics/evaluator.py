@@ -1,0 +1,284 @@
+"""Evaluation during training: every metric that applies, on one fixed set of latents.
+
+The z set (and y: classes cycled evenly, 0, 1, ..., K-1, 0, ...) is drawn once from a
+dedicated CPU torch.Generator seeded with EVAL_Z_SEED, so every evaluation of every trial on
+every device sees the same latents (seed 001 4.5: "a fixed set of 5000 noise vectors ...
+reused throughout the training"; 5000 samples as seed 000 4.0.6). Real-data statistics come
+from the shared cache (gansweep.metrics.cache), computed by the first trial that needs them.
+
+Metric names (EvalConfig.metrics; empty = every one that applies), with D = the dataset:
+    fid, is            pytorch-fid Inception (only when the weights file is found); is -> is, is_std
+    fid_D, is_D        the domain classifier's features / classes (digits and mnist by default)
+    cond_acc           conditional models: the domain classifier's accuracy on requested classes
+    intra_fid_D        conditional models: mean per-class FID in the domain feature space
+    diversity_D        within-class diversity ratio (conditional: requested classes; else
+                       the classifier's predicted classes; default for digits/mnist)
+    nn_ratio           memorisation: nn_dist, nn_dist_test, nn_ratio (needs the test split)
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+
+import torch
+
+from gansweep.metrics import cache, conditional as cond
+from gansweep.metrics.base import METRICS_VERSION, FeatureExtractor, quantize
+from gansweep.metrics.domain import DOMAINS, load_domain_extractor
+from gansweep.metrics.fid import fid_from_features, statistics
+from gansweep.metrics.inception import InceptionExtractor, resolve_weights, weights_available
+from gansweep.metrics.inception_score import SPLITS, inception_score
+from gansweep.metrics.provenance import Provenance
+
+EVAL_Z_SEED = 20170905       # the fixed latent set: the same constant for every trial
+REAL_SUBSET_SEED = 20170906  # which real images when eval.real_samples < the dataset size
+
+
+def known_metrics(dataset: str) -> list[str]:
+    names = ["fid", "is", "cond_acc", "nn_ratio"]
+    if dataset in DOMAINS:
+        names += [f"fid_{dataset}", f"is_{dataset}", f"intra_fid_{dataset}", f"diversity_{dataset}"]
+    return names
+
+
+def default_metrics(dataset: str, conditional: bool, inception: bool) -> list[str]:
+    names = ["fid", "is"] if inception else []
+    spec = DOMAINS.get(dataset)
+    if spec is not None and spec.reports_fid_is:
+        names += [f"fid_{dataset}", f"is_{dataset}"]
+    if spec is not None and conditional:
+        names += ["cond_acc", f"intra_fid_{dataset}"]
+    if spec is not None and (conditional or spec.reports_fid_is):
+        names.append(f"diversity_{dataset}")
+    return names + ["nn_ratio"]
+
+
+def fixed_latents(n: int, z_dim: int, num_classes: int, seed: int = EVAL_Z_SEED):
+    """(z (n, z_dim), y (n,)) on the CPU: the same numbers whatever the trial's device."""
+    g = torch.Generator().manual_seed(seed)
+    z = torch.randn(n, z_dim, generator=g)
+    y = torch.arange(n) % max(num_classes, 1)
+    return z, y
+
+
+class Evaluator:
+    """Scores a generator on the fixed latent set: `evaluate(sample_fn) -> {name: float}`.
+
+    sample_fn(z (B, z_dim), y (B,) int64 or None) -> (B, C, H, W) floats in [-1, 1] on
+    `device`. Construction resolves the metrics, loads or trains the feature extractors and
+    loads or computes the real statistics (shared cache); `provenance()` says, for every key
+    `evaluate` returns, how it was computed.
+    """
+
+    def __init__(self, cfg, dataset_train, device, num_classes: int, conditional: bool, z_dim: int,
+                 *, z_seed: int = EVAL_Z_SEED, samples: int | None = None,
+                 inception_weights: str | None = None, domain_data=None, test_images=None):
+        """`domain_data` (train x, y, test x, y at native size) and `test_images` default to the
+        dataset's own splits through gansweep.data; tests and tools may pass them."""
+        e = cfg.eval
+        self.cfg, self.data = cfg, dataset_train
+        self.device = torch.device(device)
+        self.num_classes, self.conditional, self.z_seed = num_classes, conditional, z_seed
+        self.z_dim = z_dim
+        self.dataset = cfg.data.name
+        self.samples = samples or e.samples
+        self.batch_size = e.batch_size
+        self.cache_dir = cache.cache_dir(e.cache_dir)
+        self.last_timings: dict[str, float] = {}
+        # Building networks draws from the global RNG (default inits). The trainer builds its
+        # evaluator lazily at the first evaluation, which after a resume comes at another
+        # iteration: a consumed RNG would make resumed runs diverge from uninterrupted ones.
+        with torch.random.fork_rng(devices=[]):
+            self._setup(inception_weights or e.inception_weights, domain_data, test_images)
+
+    def _setup(self, weights, domain_data, test_images) -> None:
+        e = self.cfg.eval
+        self.metrics = self._select(list(e.metrics), weights)
+        self.z, self.y = fixed_latents(self.samples, self.z_dim, self.num_classes, self.z_seed)
+        self.real_images, self.real_labels = self._real_subset(e.real_samples)
+        self.real_sha256 = cache.data_sha256(self.real_images, self.real_labels)
+        self.extractors: dict[str, FeatureExtractor] = {}
+        if {"fid", "is"} & set(self.metrics):
+            self.extractors["inception"] = InceptionExtractor(resolve_weights(weights), self.device)
+        if any(m.endswith(f"_{self.dataset}") or m == "cond_acc" for m in self.metrics):
+            self.extractors["domain"] = load_domain_extractor(
+                self.dataset, self.cache_dir, self.device, data=domain_data, root=self.cfg.data.root)
+        self.real = {k: self._real_stats(k) for k in self.extractors}
+        self.memo = self._memorisation(test_images) if "nn_ratio" in self.metrics else None
+
+    # --- setup -------------------------------------------------------------------------------
+
+    def _select(self, requested: list[str], weights) -> list[str]:
+        known = known_metrics(self.dataset)
+        bad = [m for m in requested if m not in known]
+        if bad:
+            raise ValueError(f"eval.metrics: unknown {bad}; known for {self.dataset}: {', '.join(known)}")
+        if not requested:
+            chosen = default_metrics(self.dataset, self.conditional, weights_available(weights))
+            # IS needs a sample per split; a toy evaluation just goes without it.
+            return [m for m in chosen if not (m.startswith("is") and self.samples < SPLITS)]
+        if {"fid", "is"} & set(requested):
+            resolve_weights(weights)  # the one clear error, now rather than at iteration 2000
+        if any(m.startswith("is") for m in requested) and self.samples < SPLITS:
+            raise ValueError(f"eval.samples: the Inception Score needs >= {SPLITS} samples "
+                             f"(one per split), got {self.samples}")
+        needs_cond = [m for m in requested if m == "cond_acc" or m.startswith("intra_fid")]
+        if needs_cond and not self.conditional:
+            raise ValueError(f"eval.metrics: {needs_cond} need a class-conditional generator")
+        return requested
+
+    def _real_subset(self, n: int | None):
+        images, labels = self.data.images, self.data.labels
+        if n is not None and n < len(images):
+            idx = torch.randperm(len(images), generator=torch.Generator().manual_seed(REAL_SUBSET_SEED))[:n]
+            images, labels = images[idx], labels[idx]
+        return images, labels
+
+    def _real_stats(self, kind: str) -> dict:
+        ext = self.extractors[kind]
+        per_class = kind == "domain"
+        key = {"kind": "real-stats", "dataset": self.dataset, "split": "train",
+               "n": len(self.real_images), "shape": list(self.real_images.shape[1:]),
+               "data_sha256": self.real_sha256, "extractor": ext.name,
+               "weights_sha256": ext.weights_sha256, "per_class": per_class,
+               "version": METRICS_VERSION}
+
+        def compute():
+            feats, _ = ext.run(self.real_images, self.batch_size)
+            mu, sigma = statistics(feats)
+            out = {"mu": mu.cpu().numpy(), "sigma": sigma.cpu().numpy()}
+            if per_class:
+                labels = self.real_labels.to(feats.device)
+                cmu, csig, counts = cond.class_statistics(feats, labels, ext.num_classes)
+                out.update(class_mu=cmu.cpu().numpy(), class_sigma=csig.cpu().numpy(),
+                           class_counts=counts.cpu().numpy(),
+                           class_div=cond.class_diversity(feats, labels, ext.num_classes).numpy())
+            return out
+
+        stem = f"{self.dataset}-train-n{len(self.real_images)}-{ext.name}"
+        arrays = cache.cached_arrays(self.cache_dir, stem, key, compute)
+        return {k: torch.from_numpy(v).to(self.device) for k, v in arrays.items()}
+
+    def _memorisation(self, test_images):
+        if test_images is None:
+            try:
+                from gansweep.data import load_dataset
+                test_images = load_dataset(self.cfg.data, "test").images
+            except Exception as err:  # noqa: BLE001 - any missing split: drop the metric, say why
+                if self.cfg.eval.metrics:
+                    raise
+                warnings.warn(f"nn_ratio skipped: no test split for {self.dataset} ({err})")
+                self.metrics.remove("nn_ratio")
+                return None
+        # Against every image the generator was trained on, not the statistics subset.
+        return cond.Memorisation(self.data.images, test_images, self.device)
+
+    # --- evaluation --------------------------------------------------------------------------
+
+    @torch.no_grad()
+    def generate(self, sample_fn) -> torch.Tensor:
+        """The fixed latents through `sample_fn`, quantised to uint8 (N, C, H, W) on the device."""
+        shape = tuple(self.data.images.shape[1:])
+        out = torch.empty((self.samples, *shape), dtype=torch.uint8, device=self.device)
+        for start in range(0, self.samples, self.batch_size):
+            z = self.z[start:start + self.batch_size].to(self.device)
+            y = self.y[start:start + self.batch_size].to(self.device) if self.conditional else None
+            x = sample_fn(z, y)
+            if tuple(x.shape[1:]) != shape:
+                raise ValueError(f"sample_fn returned images of shape {tuple(x.shape[1:])}; "
+                                 f"the dataset's are {shape}")
+            out[start:start + len(x)] = quantize(x).to(self.device)
+        return out
+
+    def evaluate(self, sample_fn) -> dict[str, float]:
+        """Flat metric name -> value for `self.metrics`; timings in `self.last_timings`."""
+        clock = _Clock(self.device)
+        images = self.generate(sample_fn)
+        clock.lap("generate_s")
+        out: dict[str, float] = {}
+        for kind, ext in self.extractors.items():
+            feats, logits = ext.run(images, self.batch_size)
+            clock.lap("features_s")
+            out.update(self._scores(kind, ext, feats, logits))
+            clock.lap("distance_s")
+        if self.memo is not None:
+            out.update(self.memo(images))
+            clock.lap("distance_s")
+        self.last_timings = clock.laps
+        return out
+
+    def _scores(self, kind: str, ext: FeatureExtractor, feats, logits) -> dict[str, float]:
+        s, real, want, out = ext.suffix, self.real[kind], set(self.metrics), {}
+        if f"fid{s}" in want:
+            out[f"fid{s}"] = fid_from_features(feats, real["mu"], real["sigma"])
+        if f"is{s}" in want:
+            out[f"is{s}"], out[f"is{s}_std"] = inception_score(logits, SPLITS)
+        if kind != "domain":
+            return out
+        y = self.y.to(feats.device)
+        if "cond_acc" in want:
+            out["cond_acc"] = cond.conditional_accuracy(logits, y)
+        if f"intra_fid{s}" in want:
+            out[f"intra_fid{s}"] = cond.intra_fid(feats, y, real["class_mu"], real["class_sigma"],
+                                                  real["class_counts"])
+        if f"diversity{s}" in want:
+            groups = y if self.conditional else logits.argmax(1)
+            gen = cond.class_diversity(feats, groups, ext.num_classes)
+            out[f"diversity{s}"] = cond.diversity_ratio(gen, real["class_div"])
+        return out
+
+    # --- provenance --------------------------------------------------------------------------
+
+    def provenance(self) -> dict:
+        """Reported name -> Provenance dict (implementation, extractor, weights, n, split)."""
+        c, h, w = self.real_images.shape[1:]
+        common = dict(n_generated=self.samples, real_split="train", dataset=f"{self.dataset}@{c}x{h}x{w}",
+                      z_seed=self.z_seed, real_sha256=self.real_sha256)
+        out = {}
+        for name in self.metrics:
+            kind = "inception" if name in ("fid", "is") else "domain"
+            ext = self.extractors.get(kind)
+            for reported, impl in _implementations(name):
+                if name == "nn_ratio":
+                    prov = Provenance(reported, impl, "pixels-grey", None,
+                                      n_real=len(self.data.images), **common)
+                else:
+                    prov = Provenance(reported, impl, ext.name, ext.weights_sha256,
+                                      n_real=len(self.real_images), **common)
+                out[reported] = prov.to_dict()
+        return out
+
+
+def _implementations(name: str) -> list[tuple[str, str]]:
+    fid = "gansweep.metrics.fid.frechet_distance_torch: Heusel et al. 2017 as pytorch-fid"
+    is_ = f"gansweep.metrics.inception_score: Salimans et al. 2016 as openai/improved-gan, {SPLITS} splits"
+    if name.startswith("fid"):
+        return [(name, fid)]
+    if name.startswith("is"):
+        return [(name, is_), (f"{name}_std", is_ + " (std over splits)")]
+    if name == "cond_acc":
+        return [(name, "gansweep.metrics.conditional.conditional_accuracy: Odena et al. 2017 "
+                       "Inception accuracy, domain classifier trained on real train data")]
+    if name.startswith("intra_fid"):
+        return [(name, "gansweep.metrics.conditional.intra_fid: Miyato & Koyama 2018, " + fid)]
+    if name.startswith("diversity"):
+        return [(name, "gansweep.metrics.conditional.diversity_ratio: within-class mean pairwise "
+                       "feature distance, generated / real")]
+    nn = "gansweep.metrics.conditional.Memorisation: nearest neighbour, grey pixels, RMS per pixel"
+    return [(k, nn) for k in ("nn_dist", "nn_dist_test", "nn_ratio")]
+
+
+class _Clock:
+    """Seconds per phase; synchronises CUDA so asynchronous kernels land in their own phase."""
+
+    def __init__(self, device: torch.device):
+        self.device, self.laps = device, {}
+        self.t = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        if self.device.type == "cuda":
+            torch.cuda.synchronize(self.device)
+        now = time.perf_counter()
+        self.laps[name] = self.laps.get(name, 0.0) + now - self.t
+        self.t = now
