@@ -41,11 +41,13 @@ class RunResult:
 
 
 class RunDir:
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, checkpoints: str | Path | None = None):
+        """`checkpoints` elsewhere than DIR/checkpoints: the Ray trainable keeps them out of
+        the directory it syncs to storage (Ray persists its own copy at every report)."""
         self.path = Path(path)
         self.config = self.path / "config.yaml"
         self.metrics = self.path / "metrics.jsonl"
-        self.checkpoints = self.path / "checkpoints"
+        self.checkpoints = Path(checkpoints) if checkpoints else self.path / "checkpoints"
         self.provenance = self.path / "provenance.json"
 
     def latest_checkpoint(self) -> Optional[Path]:
@@ -107,8 +109,9 @@ def restore(task: Task, path: Path) -> float:
 def run_training(cfg: Config, out_dir: str | Path, iterations: int | None = None,
                  device: torch.device | str | None = None, on_log: LogCallback | None = None,
                  on_eval: EvalCallback | None = None,
-                 should_stop: Callable[[], bool] | None = None) -> RunResult:
-    run = RunDir(out_dir)
+                 should_stop: Callable[[], bool] | None = None,
+                 checkpoint_dir: str | Path | None = None) -> RunResult:
+    run = RunDir(out_dir, checkpoint_dir)
     run.write_config(cfg)
     task = build_task(cfg, torch.device(device) if device else resolve_device(cfg.train.device))
     latest = run.latest_checkpoint()

@@ -31,7 +31,9 @@ DEFAULT_DIR = "~/.cache/gansweep/stats"
 
 
 def cache_dir(configured: str | None) -> Path:
-    return Path(configured or DEFAULT_DIR).expanduser()
+    """eval.cache_dir, else $GANSWEEP_CACHE, else ~/.cache/gansweep/stats. A sweep on a
+    shared local disk points it at STORAGE/.gansweep-cache so every trial shares one copy."""
+    return Path(configured or os.environ.get("GANSWEEP_CACHE") or DEFAULT_DIR).expanduser()
 
 
 def key_digest(key: dict) -> str:

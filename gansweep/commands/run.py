@@ -1,0 +1,71 @@
+"""`gansweep run SPEC [--address auto] [--storage URI] [--name NAME] [--smoke-test] [--dry-run]`
+
+Starts the sweep as a Ray Tune experiment in STORAGE/NAME (storage: --storage, else
+$GANSWEEP_STORAGE, else the spec's `storage`; name: --name, else the spec's `name`). A local
+Ray is started unless --address (or $RAY_ADDRESS) names a running cluster. The trial table is
+printed as the sweep goes; `gansweep status DIR` shows it from another terminal.
+"""
+
+from __future__ import annotations
+
+import sys
+
+from gansweep.sweep.spec import SpecError, default_storage, load_spec, smoke_test
+
+
+def add_arguments(p) -> None:
+    p.add_argument("spec", help="sweep spec YAML")
+    p.add_argument("--address", help="Ray cluster to join ('auto' on a cluster node)")
+    p.add_argument("--storage", help="directory or URI (s3://, gs://) for the experiment")
+    p.add_argument("--name", help="experiment name (default: the spec's name)")
+    p.add_argument("--smoke-test", action="store_true",
+                   help="toy scale: tiny networks on digits, a few iterations, CPU")
+    p.add_argument("--dry-run", action="store_true", help="print the plan; start nothing")
+    p.add_argument("--progress-every", type=float, default=30.0, metavar="S",
+                   help="print the trial table every S seconds (default 30)")
+
+
+def main(args) -> int:
+    from gansweep.sweep.tuner import experiment_location, prepare, print_summary
+
+    try:
+        spec = load_spec(args.spec)
+        if args.smoke_test:
+            spec = smoke_test(spec)
+        check_local_files(spec, args.address)
+    except (SpecError, FileNotFoundError) as err:
+        print(err, file=sys.stderr)
+        return 1
+    where = experiment_location(spec, default_storage(spec, args.storage), args.name)
+    spec = prepare(spec, where)
+    print_summary(spec, where)
+    if args.dry_run:
+        return 0
+    from gansweep.sweep.tuner import run_sweep
+    try:
+        results = run_sweep(spec, where, address=args.address, progress_every_s=args.progress_every)
+    except FileExistsError as err:
+        print(err, file=sys.stderr)
+        return 1
+    errors = sum(r.error is not None for r in results)
+    print(f"\n{len(results)} trials, {errors} errored: {where}\n"
+          f"next: gansweep collect {where}  |  gansweep report {where}")
+    return 0
+
+
+def check_local_files(spec, address) -> None:
+    """Inception weights and datasets are read from local paths; on a local run, a missing
+    file fails here, before Ray starts, with the message that says where to put it."""
+    if address:
+        return  # the worker nodes' disks are what matter; the trials report it there
+    cfg = spec.config()
+    wants_inception = spec.metric in ("fid", "is") or {"fid", "is"} & set(cfg.eval.metrics)
+    if wants_inception and cfg.eval.every:
+        from gansweep.metrics.inception import resolve_weights
+        resolve_weights(cfg.eval.inception_weights)
+    if cfg.data.name != "digits" and not cfg.data.download:
+        from gansweep.data import DatasetMissingError, load_dataset
+        try:
+            load_dataset(cfg.data, "test")
+        except DatasetMissingError as err:
+            raise FileNotFoundError(str(err)) from None

@@ -1,0 +1,143 @@
+"""Trial states beside Ray's files, and the compact progress table a sweep prints.
+
+`Ledger` is a Ray Tune callback on the driver. It keeps EXPERIMENT/gansweep-trials.json (one
+entry per trial: its sampled params, replicate, state, iteration, best and latest metrics,
+failures and last error) so that `gansweep status` and `gansweep collect` can read a running
+or interrupted experiment without Ray, and prints the trial table every `every_s` seconds.
+
+States: pending, running, retrying (crashed, will continue from its checkpoint), finished
+(reached its budget), stopped (by the scheduler), diverged, errored (out of retries).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import time
+
+from ray.tune import Callback
+
+from gansweep.sweep.searcher import OBJECTIVE
+from gansweep.sweep.storage import TRIALS_FILE, Location
+
+SHOWN = ("fid", "is", "cond_acc", "val_acc")  # metric families worth a column when present
+
+
+class Ledger(Callback):
+    def __init__(self, where: Location, metric: str, mode: str, iterations: int,
+                 every_s: float = 30.0, out=sys.stdout):
+        self.where, self.metric, self.mode, self.iterations = where, metric, mode, iterations
+        self.every_s, self.out = every_s, out
+        self.trials: dict[str, dict] = where.read_json(TRIALS_FILE, {}) or {}
+        self._printed = self._written = 0.0
+        self._dirty = False
+
+    # --- Tune callback hooks -----------------------------------------------------------------
+
+    def on_trial_start(self, iteration, trials, trial, **info):
+        self._entry(trial)["state"] = "running"
+
+    def on_trial_restore(self, iteration, trials, trial, **info):
+        self._entry(trial)["state"] = "running"
+
+    def on_trial_result(self, iteration, trials, trial, result, **info):
+        e = self._entry(trial)
+        e["iteration"] = result.get("iteration", e["iteration"])
+        e["metrics"] = {k: v for k, v in result.items() if _is_metric(k, v)}
+        value = result.get(self.metric)
+        if isinstance(value, (int, float)) and math.isfinite(value):
+            better = min if self.mode == "min" else max
+            e["best"] = value if e["best"] is None else better(e["best"], value)
+            e["best_iteration"] = e["iteration"] if e["best"] == value else e["best_iteration"]
+        if result.get("diverged"):
+            e["state"], e["error"] = "diverged", result.get("reason", "diverged")
+
+    def on_trial_complete(self, iteration, trials, trial, **info):
+        e = self._entry(trial)
+        if e["state"] != "diverged":
+            e["state"] = "finished" if (e["iteration"] or 0) >= self.iterations else "stopped"
+
+    def on_trial_recover(self, iteration, trials, trial, **info):
+        e = self._entry(trial)
+        e["state"], e["failures"] = "retrying", e["failures"] + 1
+        e["error"] = _last_line(trial.get_error())
+
+    def on_trial_error(self, iteration, trials, trial, **info):
+        e = self._entry(trial)
+        e["state"], e["failures"] = "errored", e["failures"] + 1
+        e["error"] = _last_line(trial.get_error())
+
+    def on_step_end(self, iteration, trials, **info):
+        now = time.monotonic()
+        if self._dirty and now - self._written > 2.0:
+            self.flush()
+        if now - self._printed > self.every_s:
+            self._printed = now
+            print(format_table(self.trials, self.metric), file=self.out, flush=True)
+
+    def on_experiment_end(self, trials, **info):
+        self.flush()
+        print(format_table(self.trials, self.metric), file=self.out, flush=True)
+
+    # --- bookkeeping -------------------------------------------------------------------------
+
+    def _entry(self, trial) -> dict:
+        self._dirty = True
+        if trial.trial_id not in self.trials:
+            cfg = trial.config
+            self.trials[trial.trial_id] = {
+                "trial_id": trial.trial_id, "dir": trial.storage.trial_dir_name,
+                "config_id": cfg.get("config_id"), "replicate": cfg.get("replicate", 0),
+                "params": cfg.get("params", {}), "state": "pending", "iteration": None,
+                "best": None, "best_iteration": None, "metrics": {}, "failures": 0, "error": None}
+        return self.trials[trial.trial_id]
+
+    def flush(self) -> None:
+        self.where.write_json(TRIALS_FILE, self.trials)
+        self._written, self._dirty = time.monotonic(), False
+
+
+def _is_metric(key: str, value) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and (key == OBJECTIVE or key.startswith(SHOWN) or key == "iteration"))
+
+
+def _last_line(text: str | None) -> str | None:
+    lines = [line for line in (text or "").strip().splitlines() if line.strip()]
+    return lines[-1].strip()[:300] if lines else None
+
+
+def format_table(trials: dict, metric: str) -> str:
+    """One line per trial: id, config/replicate, state, iteration, best metric, the latest
+    FID/IS-like values, the sampled params (short), and the last error."""
+    if not trials:
+        return "(no trials yet)"
+    entries = sorted(trials.values(), key=lambda e: (e["config_id"] is None, e["config_id"] or 0,
+                                                      e["replicate"], e["trial_id"]))
+    shown = sorted({k for e in entries for k in e["metrics"]
+                    if k.startswith(SHOWN) and not k.endswith("_std") and k != metric})[:4]
+    head = ["trial", "cfg/rep", "state", "iter", f"best {metric}", *shown, "params"]
+    rows = [head]
+    for e in entries:
+        params = " ".join(f"{k.split('.')[-1]}={_fmt(v)}" for k, v in sorted(e["params"].items()))
+        row = [e["trial_id"], f"{e['config_id']}/{e['replicate']}", e["state"],
+               _fmt(e["iteration"]), _fmt(e["best"]), *(_fmt(e["metrics"].get(k)) for k in shown),
+               params]
+        rows.append(row)
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e["state"]] = counts.get(e["state"], 0) + 1
+    lines.append(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    errors = [f"  {e['trial_id']}: {e['error']}" for e in entries
+              if e["error"] and e["state"] in ("errored", "retrying", "diverged")]
+    return "\n".join(lines + (["last errors:"] + errors if errors else []))
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4g}"
+    return str(v)

@@ -1,0 +1,437 @@
+"""A sweep spec: what to train, what to search, how to run it. Parsed once, checked fully.
+
+    name: mtl_lambda                 # experiment directory: STORAGE/NAME
+    model: SC-WGAN.b                 # a preset (gansweep presets)
+    data: {name: cifar100}           # merged into the config's data section
+    config: {train.batch_size: 64}   # any fixed config values (dotted or nested)
+    search:                          # config key (or `model`, a preset) -> one distribution
+      loss.sharing_lambda: {loguniform: [0.001, 10]}
+      model.shared_layers: {int: [1, 3]}
+      optim.lr_d:          {loguniform: [3.0e-5, 3.0e-4]}
+      train.batch_size:    {choice: [32, 64]}
+    searcher: tpe                    # tpe | random | cmaes | gp | grid
+    seed: 0                          # the searcher's seed
+    num_samples: 16                  # sampled configurations ...
+    replicates: 2                    # ... each trained with seeds train.seed + 0..replicates-1
+    iterations: 100000               # budget per trial
+    eval_every: 5000
+    metric: fid                      # what Optuna and the scheduler optimise
+    mode: min
+    optimize: best                   # best (best so far) | last (the last evaluation)
+    scheduler: {kind: asha, grace_period: 20000, reduction_factor: 3}   # optional
+    resources: {cpu: 2, gpu: 0.25}   # per trial; fractional GPUs share a device
+    max_concurrent_trials: 8
+    max_failures: 3                  # retries of a crashed trial, from its last checkpoint
+    keep_checkpoints: 2              # the best and the latest are kept
+    storage: runs                    # a directory or a pyarrow URI (s3://bucket/path, gs://...)
+
+`grid` values enumerate with `searcher: grid` (num_samples = the grid's size) and are an error
+with a sampling searcher, which would silently treat them as `choice`.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import os
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gansweep.config import Config, ConfigError, deep_merge, nest, resolve
+
+SEARCHERS = ("tpe", "random", "cmaes", "gp", "grid")
+DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice", "grid")
+CLASSIFIER_METRICS = ("val_acc", "val_loss", "aux_val_acc", "aux_val_loss", "weight_distance")
+TOP_KEYS = {"name", "model", "data", "config", "search", "searcher", "seed", "num_samples",
+            "replicates", "iterations", "eval_every", "metric", "mode", "optimize", "scheduler",
+            "resources", "max_concurrent_trials", "max_failures", "keep_checkpoints", "storage"}
+
+
+class SpecError(ValueError):
+    def __init__(self, source: str, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__(f"{source}: invalid sweep spec:\n  " + "\n  ".join(self.problems))
+
+
+@dataclass(frozen=True)
+class Param:
+    key: str      # dotted config path
+    kind: str     # one of DISTRIBUTIONS
+    values: tuple  # (low, high) for ranges, the options for choice/grid
+
+
+@dataclass(frozen=True)
+class Scheduler:
+    kind: str = "asha"
+    grace_period: int = 1    # iterations a trial runs before it can be stopped
+    reduction_factor: float = 3.0
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    name: str
+    model: str                       # the preset of every trial (unless `model` is searched)
+    layers: dict                     # the spec's fixed config values, nested, presets not applied
+    search: tuple[Param, ...]
+    searcher: str = "tpe"
+    seed: int = 0
+    num_samples: int = 1
+    replicates: int = 1
+    iterations: int = 1000
+    eval_every: int = 100
+    metric: str = "fid"
+    mode: str = "min"
+    optimize: str = "best"
+    scheduler: Scheduler | None = None
+    cpu: float = 1.0
+    gpu: float = 0.0
+    max_concurrent_trials: int = 0   # 0 = as many as the resources allow
+    max_failures: int = 2
+    keep_checkpoints: int = 2
+    storage: str = "runs"
+    raw: dict = field(default_factory=dict, compare=False)  # the spec as written
+    smoke_test: bool = False
+
+    @property
+    def trials(self) -> int:
+        return self.num_samples * self.replicates
+
+    def config(self, params: dict | None = None, replicate: int = 0) -> Config:
+        return trial_config(self.model, self.layers, params or {}, replicate)
+
+    def trial_space(self) -> dict:
+        """What every Ray trial gets besides its params: enough to build its config."""
+        return {"sweep": {"model": self.model, "layers": self.layers, "metric": self.metric,
+                          "mode": self.mode, "optimize": self.optimize}}
+
+
+    def to_dict(self) -> dict:
+        """What the experiment directory keeps: the spec as written plus what was resolved."""
+        return {"spec": self.raw, "resolved": {
+            "name": self.name, "searcher": self.searcher, "seed": self.seed,
+            "num_samples": self.num_samples, "replicates": self.replicates,
+            "iterations": self.iterations, "eval_every": self.eval_every, "metric": self.metric,
+            "mode": self.mode, "optimize": self.optimize, "smoke_test": self.smoke_test,
+            "scheduler": None if self.scheduler is None else vars(self.scheduler),
+            "resources": {"cpu": self.cpu, "gpu": self.gpu},
+            "search": [{"key": p.key, "kind": p.kind, "values": list(p.values)} for p in self.search],
+            "model": self.model, "config": self.layers}}
+
+
+def trial_config(model: str, layers: dict, params: dict, replicate: int) -> Config:
+    """A trial's config: the preset (`model`, unless searched), the spec's fixed values, the
+    sampled params, and the replicate's seed (train.seed + replicate)."""
+    params = dict(params)
+    preset = params.pop("model", model)
+    cfg = resolve(deep_merge(layers, {"model": {"preset": preset}}))
+    if params:
+        cfg = cfg.replace(params)
+    return cfg.replace({"train.seed": cfg.train.seed + replicate})
+
+
+def load_spec(path: str | Path) -> SweepSpec:
+    path = Path(path)
+    if not path.is_file():
+        raise SpecError(str(path), ["no such file"])
+    try:
+        raw = yaml.safe_load(path.read_text())
+    except yaml.YAMLError as err:
+        raise SpecError(str(path), [f"not valid YAML: {err}"]) from None
+    return parse_spec(raw, source=str(path), default_name=path.stem)
+
+
+def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") -> SweepSpec:
+    """Every problem at once, each named by its key path; nothing here starts Ray."""
+    if not isinstance(raw, dict):
+        raise SpecError(source, ["<root>: expected a mapping"])
+    p: list[str] = [f"{k}: unknown key; known: {', '.join(sorted(TOP_KEYS))}"
+                    for k in raw if k not in TOP_KEYS]
+    get = _Reader(raw, p)
+    name = get.str("name", default_name)
+    searcher = get.choice("searcher", SEARCHERS, "tpe")
+    seed = get.int("seed", 0, lo=0)
+    replicates = get.int("replicates", 1, lo=1)
+    iterations = get.int("iterations", 1000, lo=1)
+    eval_every = get.int("eval_every", max(1, iterations // 10), lo=1)
+    mode = get.choice("mode", ("min", "max"), "min")
+    optimize = get.choice("optimize", ("best", "last"), "best")
+    max_concurrent = get.int("max_concurrent_trials", 0, lo=0)
+    max_failures = get.int("max_failures", 2, lo=-1)
+    keep = get.int("keep_checkpoints", 2, lo=1)
+    storage = get.str("storage", "runs")
+    cpu, gpu = _resources(raw.get("resources", {}), p)
+    if eval_every > iterations:
+        p.append(f"eval_every: must be <= iterations ({iterations}), got {eval_every}")
+
+    layers = _layers(raw, iterations, eval_every, keep, p)
+    base = _resolve(raw.get("model"), layers, "config", p) if layers is not None else None
+    params = _search(raw.get("search", {}), raw.get("model"), layers if base else None, p)
+    metric = get.str("metric", "val_acc" if _is_classifier(base) else "fid")
+    if base is not None:
+        _check_metric(metric, mode, base, p)
+    scheduler = _scheduler(raw.get("scheduler"), iterations, eval_every, p)
+
+    grid_size = math.prod(len(q.values) for q in params) if params else 1
+    if searcher == "grid":
+        sampled = [q.key for q in params if q.kind not in ("grid", "choice")]
+        if sampled:
+            p.append(f"searcher: grid enumerates grid/choice values only; {', '.join(sampled)} "
+                     "are sampled distributions")
+    else:
+        gridded = [q.key for q in params if q.kind == "grid"]
+        if gridded:
+            p.append(f"search: {', '.join(gridded)} use grid, which needs searcher: grid "
+                     "(use choice to let the searcher pick)")
+    num_samples = get.int("num_samples", grid_size if searcher == "grid" else 1, lo=1)
+    if searcher == "grid" and num_samples != grid_size:
+        p.append(f"num_samples: the grid has {grid_size} points, got {num_samples} "
+                 "(leave it out to run the grid once)")
+    if p:
+        raise SpecError(source, p)
+    return SweepSpec(name=name, model=raw["model"], layers=layers, search=tuple(params), searcher=searcher, seed=seed,
+                     num_samples=num_samples, replicates=replicates, iterations=iterations,
+                     eval_every=eval_every, metric=metric, mode=mode, optimize=optimize,
+                     scheduler=scheduler, cpu=cpu, gpu=gpu, max_concurrent_trials=max_concurrent,
+                     max_failures=max_failures, keep_checkpoints=keep,
+                     storage=storage, raw=copy.deepcopy(raw))
+
+
+# --- sections ------------------------------------------------------------------------------
+
+class _Reader:
+    """Typed reads of top-level keys that record problems instead of raising."""
+
+    def __init__(self, raw: dict, problems: list[str]):
+        self.raw, self.p = raw, problems
+
+    def str(self, key, default):
+        v = self.raw.get(key, default)
+        if not isinstance(v, str) or not v:
+            self.p.append(f"{key}: expected a non-empty string, got {v!r}")
+            return default
+        return v
+
+    def int(self, key, default, lo):
+        v = self.raw.get(key, default)
+        if isinstance(v, bool) or not isinstance(v, int):
+            self.p.append(f"{key}: expected an integer, got {v!r}")
+            return default
+        if v < lo:
+            self.p.append(f"{key}: must be >= {lo}, got {v}")
+        return v
+
+    def choice(self, key, options, default):
+        v = self.raw.get(key, default)
+        if v not in options:
+            self.p.append(f"{key}: must be one of {', '.join(options)}, got {v!r}")
+            return default
+        return v
+
+
+def _resources(raw: Any, p: list[str]) -> tuple[float, float]:
+    if not isinstance(raw, dict):
+        p.append(f"resources: expected a mapping like {{cpu: 1, gpu: 0.5}}, got {raw!r}")
+        return 1.0, 0.0
+    for k in raw:
+        if k not in ("cpu", "gpu"):
+            p.append(f"resources.{k}: unknown key; known: cpu, gpu")
+    cpu, gpu = raw.get("cpu", 1), raw.get("gpu", 0)
+    for key, v, lo in (("cpu", cpu, 0), ("gpu", gpu, 0)):
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo or (key == "cpu" and v == 0):
+            p.append(f"resources.{key}: expected a number {'> 0' if key == 'cpu' else '>= 0'}, got {v!r}")
+            return 1.0, 0.0
+    if gpu > 1 and gpu != int(gpu):
+        p.append(f"resources.gpu: more than one GPU must be a whole number, got {gpu}")
+    return float(cpu), float(gpu)
+
+
+def _is_classifier(base: dict | None) -> bool:
+    return base is not None and base["model"]["arch"] == "mtl_classifier"
+
+
+def _layers(raw: dict, iterations: int, eval_every: int, keep: int, p: list[str]) -> dict | None:
+    """The spec's fixed values as one nested config dict (the preset is applied per trial)."""
+    data, fixed = raw.get("data", {}), raw.get("config", {})
+    for key, v in (("data", data), ("config", fixed)):
+        if not isinstance(v, dict):
+            p.append(f"{key}: expected a mapping, got {v!r}")
+            return None
+    layers = deep_merge(nest(fixed), {"data": data} if data else {})
+    if "preset" in layers.get("model", {}):
+        p.append("config.model.preset: name the preset in the top-level `model` key")
+        return None
+    return deep_merge(layers, {"train": {"iterations": iterations, "checkpoint_every": eval_every,
+                                         "keep_checkpoints": keep},
+                               "eval": {"every": eval_every}})
+
+
+def _resolve(preset: Any, layers: dict, where: str, p: list[str], params: dict | None = None) -> dict | None:
+    """The resolved config for `preset` (+ params) as a dict, or None with the problems noted."""
+    if not isinstance(preset, str):
+        p.append(f"model: expected a preset name (see `gansweep presets`), got {preset!r}")
+        return None
+    try:
+        cfg = resolve(deep_merge(layers, {"model": {"preset": preset}}))
+        return (cfg.replace(params) if params else cfg).to_dict()
+    except ConfigError as err:
+        p.extend(f"{where}: {q}" for q in err.problems)
+        return None
+
+
+def _search(raw: Any, preset: Any, layers: dict | None, p: list[str]) -> list[Param]:
+    if not isinstance(raw, dict):
+        p.append(f"search: expected a mapping of config keys to distributions, got {raw!r}")
+        return []
+    params = []
+    for key, dist in raw.items():
+        where = f"search.{key}"
+        if not isinstance(dist, dict) or len(dist) != 1:
+            p.append(f"{where}: expected one of {{{', '.join(DISTRIBUTIONS)}: ...}}, got {dist!r}")
+            continue
+        (kind, values), = dist.items()
+        if kind not in DISTRIBUTIONS:
+            p.append(f"{where}: unknown distribution {kind!r}; known: {', '.join(DISTRIBUTIONS)}")
+            continue
+        problem = _check_values(kind, values)
+        if key == "model" and not problem and kind not in ("choice", "grid"):
+            problem = "a preset is chosen with choice or grid"
+        if problem:
+            p.append(f"{where}.{kind}: {problem}")
+            continue
+        params.append(Param(key, kind, tuple(values)))
+    if layers is None:
+        return params
+    # Every bound and option must make a valid config, with every preset the sweep may use.
+    from gansweep.presets import PRESETS
+    presets = [v for v in next((q.values for q in params if q.key == "model"), (preset,))
+               if v in PRESETS]  # an unknown preset is reported once, by its own entry
+    for q in params:
+        for v in q.values:
+            for name in ([v] if q.key == "model" else presets):
+                n = len(p)
+                _resolve(name, layers, f"search.{q.key}.{q.kind}: value {v!r} gives", p,
+                         None if q.key == "model" else {q.key: v})
+                if len(p) > n:
+                    break
+    return params
+
+
+def _check_values(kind: str, values: Any) -> str | None:
+    if not isinstance(values, (list, tuple)) or not values:
+        return f"expected a list, got {values!r}"
+    if kind in ("choice", "grid"):
+        return None if len(set(map(repr, values))) == len(values) else "values repeat"
+    if len(values) != 2:
+        return f"expected [low, high], got {values!r}"
+    lo, hi = values
+    number = int if kind == "int" else (int, float)
+    if any(isinstance(v, bool) or not isinstance(v, number) for v in values):
+        return f"expected {'integers' if kind == 'int' else 'numbers'}, got {values!r}"
+    if not lo < hi:
+        return f"low must be < high, got {values!r}"
+    if kind == "loguniform" and lo <= 0:
+        return f"low must be > 0 on a log scale, got {lo}"
+    return None
+
+
+def metric_direction(metric: str) -> str | None:
+    """"min" or "max" for the metrics with a better direction; None for diagnostics such as
+    diversity (best at 1) or nn_ratio (memorisation), which are not quality targets."""
+    if metric.endswith("_std"):
+        return None
+    if metric.startswith(("fid", "intra_fid")) or metric in ("val_loss", "aux_val_loss"):
+        return "min"
+    if metric.startswith(("is", "cond_acc")) or metric in ("val_acc", "aux_val_acc"):
+        return "max"
+    return None
+
+
+def _check_metric(metric: str, mode: str, base: dict, p: list[str]) -> None:
+    from gansweep.metrics.evaluator import known_metrics
+
+    known = (list(CLASSIFIER_METRICS) if _is_classifier(base)
+             else known_metrics(base["data"]["name"]) + ["nn_dist", "nn_dist_test"])
+    if metric not in known:
+        p.append(f"metric: {metric!r} is not measured for this model and dataset; "
+                 f"known: {', '.join(known)}")
+        return
+    better = metric_direction(metric)
+    if better and better != mode:
+        p.append(f"mode: {metric} is {'lower' if better == 'min' else 'higher'}-is-better; "
+                 f"mode {mode} would search for the worst configurations")
+
+
+def _scheduler(raw: Any, iterations: int, eval_every: int, p: list[str]) -> Scheduler | None:
+    if raw is None or raw == "none":
+        return None
+    if raw == "asha":
+        raw = {"kind": "asha"}
+    if not isinstance(raw, dict) or raw.get("kind") != "asha":
+        p.append(f"scheduler: expected {{kind: asha, grace_period: N, reduction_factor: F}} or none, got {raw!r}")
+        return None
+    unknown = set(raw) - {"kind", "grace_period", "reduction_factor"}
+    p.extend(f"scheduler.{k}: unknown key; known: grace_period, kind, reduction_factor" for k in sorted(unknown))
+    grace = raw.get("grace_period", eval_every)
+    factor = raw.get("reduction_factor", 3)
+    if isinstance(grace, bool) or not isinstance(grace, int) or not eval_every <= grace <= iterations:
+        p.append(f"scheduler.grace_period: iterations between eval_every ({eval_every}) and "
+                 f"iterations ({iterations}), got {grace!r}")
+    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor <= 1:
+        p.append(f"scheduler.reduction_factor: must be > 1, got {factor!r}")
+    return Scheduler("asha", grace, float(factor))
+
+
+# --- smoke test ------------------------------------------------------------------------------
+
+SMOKE_CONFIG = {
+    "model.width": 4, "model.g_width": 4, "model.z_dim": 8, "model.d_cond_units": 8,
+    "model.classifier_widths": [4, 8, 8, 8],
+    "train.batch_size": 8, "train.batch_size_g": None, "train.n_critic": 2, "train.log_every": 1, "train.device": "cpu",
+    "eval.samples": 50, "eval.batch_size": 50, "eval.real_samples": 300,
+}
+
+
+def smoke_test(spec: SweepSpec, iterations: int = 4) -> SweepSpec:
+    """The same sweep at toy scale: tiny networks on the embedded digits, a few iterations,
+    two sampled configs (the grid's first two points), at most two replicates, CPU only.
+    Inception metrics become their digits-classifier counterparts (no weights needed)."""
+    eval_every = max(1, iterations // 2)
+    layers = deep_merge(spec.layers, nest(SMOKE_CONFIG))
+    data = layers.setdefault("data", {})
+    if data.get("name", "digits") != "digits":
+        data.update(name="digits", root=None, image_size=None)
+        if data.get("aux", "coarse") != "none":
+            data["aux"] = "coarse"
+    layers["train"].update(iterations=iterations, checkpoint_every=eval_every)
+    layers["eval"].update(every=eval_every, metrics=[], inception_weights=None)
+    metric = {"fid": "fid_digits", "is": "is_digits", "is_std": "is_digits_std"}.get(spec.metric, spec.metric)
+    for name in ("cifar100", "cifar10", "mnist"):
+        metric = metric.replace(name, "digits")
+    search = tuple(_smoke_param(q) for q in spec.search)
+    grid = math.prod(len(q.values) for q in search) if spec.searcher == "grid" and search else None
+    scheduler = spec.scheduler and replace(spec.scheduler, grace_period=eval_every)
+    return replace(spec, layers=layers, search=search, num_samples=grid or min(spec.num_samples, 2),
+                   replicates=min(spec.replicates, 2), iterations=iterations,
+                   eval_every=eval_every, metric=metric, scheduler=scheduler, cpu=1.0, gpu=0.0,
+                   max_concurrent_trials=0, smoke_test=True)
+
+
+def _smoke_param(q: Param) -> Param:
+    """Grids shrink to their first two points and batch sizes to what a toy run uses; every
+    other range stays as written (each value was checked against the full config)."""
+    if q.kind == "grid":
+        return replace(q, values=q.values[:2])
+    if q.key == "train.batch_size":
+        if q.kind == "int":
+            return replace(q, values=(4, 16))
+        if q.kind in ("choice", "grid"):
+            return replace(q, values=tuple(dict.fromkeys(min(v, 16) for v in q.values)))
+    return q
+
+
+def default_storage(spec: SweepSpec, override: str | None = None) -> str:
+    storage = override or os.environ.get("GANSWEEP_STORAGE") or spec.storage
+    return storage if "://" in storage else str(Path(storage).expanduser().resolve())

@@ -1,0 +1,154 @@
+"""A validated spec -> a Ray Tune experiment (run), and an interrupted one -> continued (resume).
+
+The experiment directory is STORAGE/NAME. `run` writes the spec there first (so `resume` and
+`report` know what produced it), then drives ray.tune.Tuner with the replicated Optuna
+searcher, the spec's scheduler, FailureConfig(max_failures) and a CheckpointConfig that
+keeps the best and the latest checkpoint of each trial. `resume` rebuilds the same trainable
+from the saved spec and calls Tuner.restore: finished trials stay finished, unfinished ones
+continue from their checkpoints, and the searcher (pickled with its Optuna study) keeps its
+history.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import replace
+
+import yaml
+
+from gansweep.config import deep_merge
+from gansweep.sweep.spec import SweepSpec, parse_spec, smoke_test
+from gansweep.sweep.storage import SPEC_FILE, Location
+
+
+def experiment_location(spec: SweepSpec, storage: str, name: str | None) -> Location:
+    return Location(storage).child(name or spec.name)
+
+
+def prepare(spec: SweepSpec, where: Location) -> SweepSpec:
+    """Settings that depend on where the sweep runs. On a local (or shared) disk the
+    real-statistics cache lives beside the experiments, so every trial and node using that
+    storage computes each dataset's statistics once."""
+    if where.is_local and spec.config().eval.cache_dir is None:
+        cache = os.path.join(os.path.dirname(where.path), ".gansweep-cache")
+        spec = replace(spec, layers=deep_merge(spec.layers, {"eval": {"cache_dir": cache}}))
+    return spec
+
+
+def save_spec(spec: SweepSpec, where: Location) -> None:
+    where.write_text(SPEC_FILE, yaml.safe_dump(spec.to_dict(), sort_keys=False))
+
+
+def load_saved_spec(where: Location) -> SweepSpec:
+    if not where.exists(SPEC_FILE):
+        raise FileNotFoundError(f"{where}: no {SPEC_FILE}; is this a gansweep experiment directory?")
+    saved = yaml.safe_load(where.read_text(SPEC_FILE))
+    spec = parse_spec(saved["spec"], source=f"{where}/{SPEC_FILE}")
+    resolved = saved["resolved"]
+    if resolved.get("smoke_test"):
+        spec = smoke_test(spec)
+    return replace(spec, name=resolved["name"], layers=resolved["config"])
+
+
+def init_ray(address: str | None) -> None:
+    """Join `address` (or $RAY_ADDRESS) when given, else start a local Ray."""
+    import ray
+
+    # Ray warns when checkpoints come faster than experiment snapshots; with small trials
+    # that is every report, and it is not actionable.
+    os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get("RAY_ADDRESS")
+    if address:
+        ray.init(address=address, log_to_driver=True)
+    else:
+        ray.init(include_dashboard=False, log_to_driver=True)
+
+
+def _trainable(spec: SweepSpec):
+    from ray import tune
+
+    from trainables.gan import train_trial
+    return tune.with_resources(train_trial, {"cpu": spec.cpu, "gpu": spec.gpu})
+
+
+def trial_dirname(trial) -> str:
+    return trial.trial_id
+
+
+def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = None,
+                progress_every_s: float = 30.0):
+    from ray import tune
+    from ray.tune.schedulers import ASHAScheduler
+
+    from gansweep.sweep.ledger import Ledger
+    from gansweep.sweep.searcher import OBJECTIVE, ReplicatedOptunaSearch
+
+    scheduler = None
+    if spec.scheduler is not None:
+        scheduler = ASHAScheduler(time_attr="iteration", max_t=spec.iterations,
+                                  grace_period=spec.scheduler.grace_period,
+                                  reduction_factor=spec.scheduler.reduction_factor)
+    ledger = Ledger(where, spec.metric, spec.mode, spec.iterations, every_s=progress_every_s)
+    storage_path = os.path.dirname(where.path) if where.is_local else where.uri.rsplit("/", 1)[0]
+    return tune.Tuner(
+        _trainable(spec),
+        param_space={**spec.trial_space(), **(extra_config or {})},
+        tune_config=tune.TuneConfig(
+            search_alg=ReplicatedOptunaSearch(spec), scheduler=scheduler,
+            metric=OBJECTIVE, mode=spec.mode, num_samples=spec.trials,
+            max_concurrent_trials=spec.max_concurrent_trials or None,
+            trial_dirname_creator=trial_dirname, reuse_actors=False),
+        run_config=tune.RunConfig(
+            name=os.path.basename(where.path), storage_path=storage_path,
+            failure_config=tune.FailureConfig(max_failures=spec.max_failures),
+            checkpoint_config=tune.CheckpointConfig(
+                num_to_keep=spec.keep_checkpoints, checkpoint_score_attribute=OBJECTIVE,
+                checkpoint_score_order=spec.mode),
+            sync_config=tune.SyncConfig(sync_artifacts=True),
+            callbacks=[ledger], verbose=0),
+    )
+
+
+def run_sweep(spec: SweepSpec, where: Location, address: str | None = None,
+              extra_config: dict | None = None, progress_every_s: float = 30.0):
+    """Start the experiment at `where` (which must not hold one already)."""
+    if where.exists(SPEC_FILE):
+        raise FileExistsError(f"{where} already holds an experiment; continue it with "
+                              f"`gansweep resume {where}` or pick another --name")
+    spec = prepare(spec, where)
+    save_spec(spec, where)
+    init_ray(address)
+    tuner = build_tuner(spec, where, extra_config, progress_every_s)
+    return tuner.fit()
+
+
+def resume_sweep(where: Location, restart_errored: bool = False, address: str | None = None):
+    from ray import tune
+
+    spec = load_saved_spec(where)
+    init_ray(address)
+    tuner = tune.Tuner.restore(where.uri, trainable=_trainable(spec), resume_unfinished=True,
+                               resume_errored=not restart_errored, restart_errored=restart_errored)
+    return tuner.fit()
+
+
+def print_summary(spec: SweepSpec, where: Location, out=None) -> None:
+    out = out or sys.stdout
+    params = ", ".join(f"{q.key} ~ {q.kind}{list(q.values)}" for q in spec.search) or "(none)"
+    sched = ("none" if spec.scheduler is None else
+             f"asha(grace {spec.scheduler.grace_period}, factor {spec.scheduler.reduction_factor:g})")
+    print(f"experiment  {where}\n"
+          f"model       {spec.model} on {spec.config().data.name}"
+          f"{' (smoke test)' if spec.smoke_test else ''}\n"
+          f"search      {params}\n"
+          f"searcher    {spec.searcher} (seed {spec.seed}), {spec.num_samples} configs x "
+          f"{spec.replicates} replicates = {spec.trials} trials\n"
+          f"budget      {spec.iterations} iterations, evaluated every {spec.eval_every}\n"
+          f"objective   {spec.optimize} {spec.metric} ({spec.mode})\n"
+          f"scheduler   {sched}\n"
+          f"resources   {spec.cpu:g} CPU, {spec.gpu:g} GPU per trial; "
+          f"max {spec.max_concurrent_trials or 'unlimited'} concurrent; "
+          f"{spec.max_failures} retries", file=out)

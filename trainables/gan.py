@@ -1,0 +1,100 @@
+"""The Ray Tune trainable: a trial's config dict in, `tune.report` at every evaluation out.
+
+It is thin on purpose: gansweep.run.run_training does the training, evaluation and
+checkpointing; this adapter builds the config, restores Ray's checkpoint when Ray hands one
+back (a retried or resumed trial), and turns each evaluation into a report that carries the
+checkpoint just written. The trial's working directory (config.yaml, metrics.jsonl) is
+synced to the experiment's storage as artifacts; the checkpoint files stay out of it, since
+Ray persists its own copy of each one.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+from ray import tune
+
+from gansweep.run import run_training
+from gansweep.sweep.searcher import OBJECTIVE
+from gansweep.sweep.spec import trial_config
+
+OBJECTIVE_STATE = "objective.json"  # best-so-far, kept beside the checkpoint
+
+
+class Objective:
+    """The value the searcher and the scheduler see: the last evaluation or the best so far."""
+
+    def __init__(self, metric: str, mode: str, optimize: str, best: float | None = None):
+        self.metric, self.mode, self.optimize, self.best = metric, mode, optimize, best
+
+    @property
+    def worst(self) -> float:
+        return math.inf if self.mode == "min" else -math.inf
+
+    def update(self, metrics: dict) -> float:
+        if self.metric not in metrics:
+            raise KeyError(f"metric {self.metric!r} was not computed; this trial's evaluation "
+                           f"gives {', '.join(sorted(metrics))} (see eval.metrics)")
+        value = float(metrics[self.metric])
+        if not math.isfinite(value):
+            value = self.worst
+        better = min if self.mode == "min" else max
+        self.best = value if self.best is None else better(self.best, value)
+        return self.best if self.optimize == "best" else value
+
+
+def train_trial(config: dict) -> None:
+    # Ray's "checkpoint created" INFO line per report drowns the trial table.
+    logging.getLogger("ray.train").setLevel(logging.WARNING)
+    logging.getLogger("ray.tune").setLevel(logging.WARNING)
+    sweep = config["sweep"]
+    cfg = trial_config(sweep["model"], sweep["layers"], config.get("params", {}),
+                       config.get("replicate", 0))
+    objective = Objective(sweep["metric"], sweep["mode"], sweep["optimize"])
+    work = Path.cwd()  # Ray's per-trial working directory
+    ckpt_dir = Path(tempfile.mkdtemp(prefix="gansweep-ckpt-"))
+    try:
+        restored = tune.get_checkpoint()
+        if restored is not None:
+            with restored.as_directory() as d:
+                for f in Path(d).glob("ckpt-*.pt"):
+                    shutil.copy2(f, ckpt_dir / f.name)
+                state = Path(d) / OBJECTIVE_STATE
+                if state.exists():
+                    objective.best = json.loads(state.read_text())["best"]
+                if (Path(d) / "metrics.jsonl").exists():  # this node may not have the log
+                    shutil.copy2(Path(d) / "metrics.jsonl", work / "metrics.jsonl")
+        fault = config.get("_fault")  # test hook: crash once right after this iteration's report
+
+        def report(iteration: int, metrics: dict, path: Path) -> None:
+            value = objective.update(metrics)
+            with tempfile.TemporaryDirectory(prefix="gansweep-report-") as d:
+                _link_or_copy(path, Path(d) / path.name)
+                shutil.copy2(work / "metrics.jsonl", Path(d) / "metrics.jsonl")
+                (Path(d) / OBJECTIVE_STATE).write_text(json.dumps({"best": objective.best}))
+                tune.report({"iteration": iteration, OBJECTIVE: value, "diverged": False, **metrics},
+                            checkpoint=tune.Checkpoint.from_directory(d))
+            if fault and iteration == fault["iteration"] and not Path(fault["marker"]).exists():
+                Path(fault["marker"]).touch()
+                raise RuntimeError(f"injected fault after iteration {iteration}")
+
+        result = run_training(cfg, work, on_eval=report, checkpoint_dir=ckpt_dir)
+        if result.status == "diverged":
+            # Reported, not raised: a retry would diverge again from the same checkpoint.
+            tune.report({"iteration": result.iteration, OBJECTIVE: objective.worst,
+                         "diverged": True, "reason": result.reason})
+    finally:
+        shutil.rmtree(ckpt_dir, ignore_errors=True)
+
+
+def _link_or_copy(src: Path, dst: Path) -> None:
+    try:
+        os.link(src, dst)  # no copy of a large file when both are on one disk
+    except OSError:
+        shutil.copy2(src, dst)
