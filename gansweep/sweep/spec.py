@@ -13,8 +13,8 @@
     seed: 0                          # the searcher's seed
     num_samples: 16                  # sampled configurations ...
     replicates: 2                    # ... each trained with seeds train.seed + 0..replicates-1
-    iterations: 100000               # budget per trial
-    eval_every: 5000
+    iterations: 100000               # budget per trial (default: the config's train.iterations)
+    eval_every: 5000                 # (default: the config's eval.every)
     metric: fid                      # what Optuna and the scheduler optimise
     mode: min
     optimize: best                   # best (best so far) | last (the last evaluation)
@@ -154,8 +154,6 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") ->
     searcher = get.choice("searcher", SEARCHERS, "tpe")
     seed = get.int("seed", 0, lo=0)
     replicates = get.int("replicates", 1, lo=1)
-    iterations = get.int("iterations", 1000, lo=1)
-    eval_every = get.int("eval_every", max(1, iterations // 10), lo=1)
     mode = get.choice("mode", ("min", "max"), "min")
     optimize = get.choice("optimize", ("best", "last"), "best")
     max_concurrent = get.int("max_concurrent_trials", 0, lo=0)
@@ -163,11 +161,15 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") ->
     keep = get.int("keep_checkpoints", 2, lo=1)
     storage = get.str("storage", "runs")
     cpu, gpu = _resources(raw.get("resources", {}), p)
-    if eval_every > iterations:
-        p.append(f"eval_every: must be <= iterations ({iterations}), got {eval_every}")
-
-    layers = _layers(raw, iterations, eval_every, keep, p)
+    # The budget defaults to the config's (the preset's train.iterations and eval.every).
+    budget = {k: get.int(k, 1, lo=1) for k in ("iterations", "eval_every") if k in raw}
+    layers = _layers(raw, budget, keep, p)
     base = _resolve(raw.get("model"), layers, "config", p) if layers is not None else None
+    iterations = base["train"]["iterations"] if base else 1
+    eval_every = base["eval"]["every"] if base else 1
+    if base and not 1 <= eval_every <= iterations:
+        p.append(f"eval_every: a sweep evaluates; must be in [1, iterations = {iterations}], "
+                 f"got {eval_every}")
     params = _search(raw.get("search", {}), raw.get("model"), layers if base else None, p)
     metric = get.str("metric", "val_acc" if _is_classifier(base) else "fid")
     if base is not None:
@@ -252,7 +254,7 @@ def _is_classifier(base: dict | None) -> bool:
     return base is not None and base["model"]["arch"] == "mtl_classifier"
 
 
-def _layers(raw: dict, iterations: int, eval_every: int, keep: int, p: list[str]) -> dict | None:
+def _layers(raw: dict, budget: dict, keep: int, p: list[str]) -> dict | None:
     """The spec's fixed values as one nested config dict (the preset is applied per trial)."""
     data, fixed = raw.get("data", {}), raw.get("config", {})
     for key, v in (("data", data), ("config", fixed)):
@@ -263,9 +265,13 @@ def _layers(raw: dict, iterations: int, eval_every: int, keep: int, p: list[str]
     if "preset" in layers.get("model", {}):
         p.append("config.model.preset: name the preset in the top-level `model` key")
         return None
-    return deep_merge(layers, {"train": {"iterations": iterations, "checkpoint_every": eval_every,
-                                         "keep_checkpoints": keep},
-                               "eval": {"every": eval_every}})
+    train = {"keep_checkpoints": keep}
+    if "iterations" in budget:
+        train["iterations"] = budget["iterations"]
+    layers = deep_merge(layers, {"train": train})
+    if "eval_every" in budget:
+        layers = deep_merge(layers, {"eval": {"every": budget["eval_every"]}})
+    return layers
 
 
 def _resolve(preset: Any, layers: dict, where: str, p: list[str], params: dict | None = None) -> dict | None:
@@ -396,39 +402,52 @@ SMOKE_CONFIG = {
 
 def smoke_test(spec: SweepSpec, iterations: int = 4) -> SweepSpec:
     """The same sweep at toy scale: tiny networks on the embedded digits, a few iterations,
-    two sampled configs (the grid's first two points), at most two replicates, CPU only.
-    Inception metrics become their digits-classifier counterparts (no weights needed)."""
+    CPU only, two trials (two sampled configs, or one config twice when the spec has
+    replicates; a grid keeps its first two points). Inception metrics become their
+    digits-classifier counterparts, so no weights file is needed."""
     eval_every = max(1, iterations // 2)
     layers = deep_merge(spec.layers, nest(SMOKE_CONFIG))
     data = layers.setdefault("data", {})
     if data.get("name", "digits") != "digits":
         data.update(name="digits", root=None, image_size=None)
-        if data.get("aux", "coarse") != "none":
+        if data.get("aux") == "cifar10":  # a second dataset; digits has coarse groups instead
             data["aux"] = "coarse"
-    layers["train"].update(iterations=iterations, checkpoint_every=eval_every)
+    layers["train"].update(iterations=iterations)
     layers["eval"].update(every=eval_every, metrics=[], inception_weights=None)
-    metric = {"fid": "fid_digits", "is": "is_digits", "is_std": "is_digits_std"}.get(spec.metric, spec.metric)
+    metric = {"fid": "fid_digits", "is": "is_digits"}.get(spec.metric, spec.metric)
     for name in ("cifar100", "cifar10", "mnist"):
         metric = metric.replace(name, "digits")
-    search = tuple(_smoke_param(q) for q in spec.search)
-    grid = math.prod(len(q.values) for q in search) if spec.searcher == "grid" and search else None
+    search, grid = _smoke_search(spec)
+    replicates = min(spec.replicates, 2)
+    num_samples = grid or (1 if replicates > 1 else min(spec.num_samples, 2))
     scheduler = spec.scheduler and replace(spec.scheduler, grace_period=eval_every)
-    return replace(spec, layers=layers, search=search, num_samples=grid or min(spec.num_samples, 2),
-                   replicates=min(spec.replicates, 2), iterations=iterations,
-                   eval_every=eval_every, metric=metric, scheduler=scheduler, cpu=1.0, gpu=0.0,
+    return replace(spec, layers=layers, search=search, num_samples=num_samples,
+                   replicates=replicates, iterations=iterations, eval_every=eval_every,
+                   metric=metric, scheduler=scheduler, cpu=1.0, gpu=0.0,
                    max_concurrent_trials=0, smoke_test=True)
 
 
+def _smoke_search(spec: SweepSpec) -> tuple[tuple[Param, ...], int | None]:
+    """A grid keeps the first two points of its first parameter and the first of the rest."""
+    search = tuple(_smoke_param(q) for q in spec.search)
+    if spec.searcher != "grid" or not search:
+        return search, None
+    search = (replace(search[0], values=search[0].values[:2]),
+              *(replace(q, values=q.values[:1]) for q in search[1:]))
+    return search, len(search[0].values)
+
+
 def _smoke_param(q: Param) -> Param:
-    """Grids shrink to their first two points and batch sizes to what a toy run uses; every
-    other range stays as written (each value was checked against the full config)."""
-    if q.kind == "grid":
-        return replace(q, values=q.values[:2])
+    """Batch sizes shrink to what a toy run uses and dataset choices to digits; every other
+    range stays as written (each value was checked against the full config)."""
     if q.key == "train.batch_size":
         if q.kind == "int":
             return replace(q, values=(4, 16))
         if q.kind in ("choice", "grid"):
             return replace(q, values=tuple(dict.fromkeys(min(v, 16) for v in q.values)))
+    if q.key == "data.aux":  # CIFAR-10 as a second dataset becomes digits' coarse groups
+        return replace(q, values=tuple(dict.fromkeys("coarse" if v == "cifar10" else v
+                                                     for v in q.values)))
     return q
 
 

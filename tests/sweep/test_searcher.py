@@ -1,0 +1,91 @@
+"""The replicated Optuna searcher, driven through Ray's Searcher API without a cluster."""
+
+import math
+import statistics
+
+import optuna
+import pytest
+
+from gansweep.sweep.searcher import OBJECTIVE, ReplicatedOptunaSearch
+from gansweep.sweep.spec import parse_spec
+
+
+def make(searcher="tpe", seed=0, replicates=1, num_samples=30, mode="min"):
+    return ReplicatedOptunaSearch(parse_spec({
+        "model": "WGAN", "data": {"name": "digits"}, "iterations": 10, "eval_every": 5,
+        "metric": "fid_digits", "mode": mode, "searcher": searcher, "seed": seed,
+        "num_samples": num_samples, "replicates": replicates,
+        "search": {"optim.lr_d": {"loguniform": [1e-5, 1e-2]},
+                   "optim.lr_g": {"loguniform": [1e-5, 1e-2]},
+                   "loss.eta": {"uniform": [0.0, 30.0]}}}))
+
+
+def toy(params):
+    """A smooth bowl with its minimum at lr_d = 3e-4, lr_g = 1e-4, eta = 10."""
+    return ((math.log10(params["optim.lr_d"]) + 3.5) ** 2 + (math.log10(params["optim.lr_g"]) + 4) ** 2
+            + ((params["loss.eta"] - 10) / 10) ** 2)
+
+
+def best_of(searcher, n):
+    values = []
+    for i in range(n):
+        config = searcher.suggest(f"t{i}")
+        values.append(toy(config["params"]))
+        searcher.on_trial_complete(f"t{i}", {OBJECTIVE: values[-1]})
+    return min(values)
+
+
+def test_optuna_steers_better_than_random_search_on_the_same_budget():
+    seeds = range(5)
+    tpe = [best_of(make("tpe", s), 40) for s in seeds]
+    rnd = [best_of(make("random", s), 40) for s in seeds]
+    assert statistics.median(tpe) < statistics.median(rnd), (tpe, rnd)
+    assert sum(t < r for t, r in zip(tpe, rnd)) >= 4, (tpe, rnd)
+
+
+@pytest.mark.parametrize("kind", ["tpe", "random", "cmaes", "gp"])
+def test_every_searcher_is_reproducible_from_its_seed(kind):
+    first = [make(kind, 3).suggest(f"t{i}")["params"] for i in range(1)]
+    again = [make(kind, 3).suggest(f"t{i}")["params"] for i in range(1)]
+    other = [make(kind, 4).suggest(f"t{i}")["params"] for i in range(1)]
+    assert first == again and first != other
+
+
+def test_replicates_share_a_config_and_are_told_once_as_their_mean():
+    s = make(replicates=3)
+    configs = [s.suggest(f"t{i}") for i in range(4)]
+    assert [c["replicate"] for c in configs] == [0, 1, 2, 0]
+    assert configs[0]["params"] == configs[1]["params"] == configs[2]["params"] != configs[3]["params"]
+    for i, value in enumerate([1.0, 2.0]):
+        s.on_trial_complete(f"t{i}", {OBJECTIVE: value})
+    assert len(s.study.get_trials(states=[optuna.trial.TrialState.COMPLETE])) == 0
+    s.on_trial_complete("t2", {OBJECTIVE: 6.0})
+    (done,) = s.study.get_trials(states=[optuna.trial.TrialState.COMPLETE])
+    assert done.value == pytest.approx(3.0) and done.params == configs[0]["params"]
+
+
+@pytest.mark.parametrize("ending", [{"error": True}, {"result": {OBJECTIVE: math.inf, "diverged": True}},
+                                    {"result": {OBJECTIVE: float("nan")}}])
+def test_a_diverged_or_errored_replicate_fails_its_config(ending):
+    s = make(replicates=2)
+    s.suggest("a"), s.suggest("b")
+    s.on_trial_complete("a", {OBJECTIVE: 1.0})
+    s.on_trial_complete("b", **ending)
+    (trial,) = s.study.trials
+    assert trial.state == optuna.trial.TrialState.FAIL  # never a good number for Optuna
+
+
+def test_save_and_restore_keep_the_history_and_the_pending_replicates(tmp_path):
+    s = make(replicates=2)
+    first = s.suggest("a")
+    s.on_trial_complete("a", {OBJECTIVE: 1.0})
+    s.save(str(tmp_path / "searcher.pkl"))
+    restored = make(replicates=2, seed=99)
+    restored.restore(str(tmp_path / "searcher.pkl"))
+    nxt = restored.suggest("b")  # the second replicate of the same config, not a new one
+    assert nxt["params"] == first["params"] and nxt["replicate"] == 1
+    restored.on_trial_complete("b", {OBJECTIVE: 3.0})
+    assert restored.study.best_value == pytest.approx(2.0)
+    fresh = restored.suggest("c")
+    assert fresh["replicate"] == 0 and fresh["params"] != first["params"]
+    assert len(restored.study.trials) == 2  # nothing asked twice, nothing lost

@@ -1,0 +1,106 @@
+"""Sweep specs: every shipped spec is valid at full and toy scale; bad specs list every problem."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gansweep.cli import main as cli
+from gansweep.sweep.spec import SpecError, load_spec, parse_spec, smoke_test
+
+SWEEPS = sorted((Path(__file__).parents[2] / "sweeps").glob("*.yaml"))
+MINIMAL = {"model": "SC-WGAN.b", "data": {"name": "digits"}, "iterations": 100, "eval_every": 10,
+           "metric": "fid_digits"}
+
+
+def spec(**changes):
+    return parse_spec({**MINIMAL, **changes})
+
+
+@pytest.mark.parametrize("path", SWEEPS, ids=lambda p: p.stem)
+def test_every_shipped_spec_is_valid_and_documented(path):
+    s = load_spec(path)
+    assert path.read_text().startswith("#"), "a spec opens with what it reproduces"
+    small = smoke_test(s)
+    assert small.trials <= 4 and small.iterations == 4 and small.gpu == 0
+    cfg = small.config(dict(zip([q.key for q in small.search], [q.values[0] for q in small.search])))
+    assert cfg.data.name == "digits" and cfg.train.device == "cpu"
+
+
+def test_the_shipped_sweeps_cover_the_thesis_experiments():
+    names = {p.stem for p in SWEEPS}
+    assert {"quickstart", "mtl_lambda", "wgan_variants", "gan_vs_wgan", "resnet",
+            "classifier_lambda_b", "classifier_aux", "classifier_fraction"} <= names
+    table = load_spec(Path(SWEEPS[0]).parent / "wgan_variants.yaml")
+    assert table.searcher == "grid" and table.num_samples == 9 and table.replicates >= 2
+
+
+def test_a_bad_spec_names_every_problem_by_key_path():
+    with pytest.raises(SpecError) as err:
+        parse_spec({**MINIMAL, "bogus": 1, "mode": "max", "config": {"optim.lr_d": -1},
+                    "search": {"loss.sharing_lambda": {"loguniform": [0, 1]},
+                               "model.shared_layers": {"int": [1, 5]},
+                               "optim.lr_g": {"normal": [0, 1]}},
+                    "resources": {"gpu": 1.5}, "scheduler": {"kind": "asha", "reduction_factor": 1}})
+    problems = err.value.problems
+    for expected in ("bogus: unknown key", "config: optim.lr_d: must be > 0, got -1",
+                     "resources.gpu:", "search.loss.sharing_lambda.loguniform: low must be > 0",
+                     "search.optim.lr_g: unknown distribution 'normal'", "scheduler.reduction_factor"):
+        assert any(p.startswith(expected) for p in problems), (expected, problems)
+
+
+def test_each_searched_value_is_checked_against_the_config():
+    with pytest.raises(SpecError, match=r"search.model.shared_layers.int: value 5 gives"):
+        spec(search={"model.shared_layers": {"int": [1, 5]}})
+    with pytest.raises(SpecError, match=r"search.model.choice: value 'Nope' gives.*unknown preset"):
+        spec(search={"model": {"choice": ["WGAN", "Nope"]}})
+
+
+def test_metric_must_exist_and_mode_must_point_the_right_way():
+    with pytest.raises(SpecError, match="metric: 'val_acc' is not measured"):
+        spec(metric="val_acc")
+    with pytest.raises(SpecError, match="mode: fid_digits is lower-is-better"):
+        spec(mode="max")
+    assert spec(metric="cond_acc", mode="max").metric == "cond_acc"
+
+
+def test_grid_runs_once_and_needs_the_grid_searcher():
+    g = spec(searcher="grid", search={"model": {"grid": ["WGAN", "SC-WGAN.a"]},
+                                      "loss.eta": {"grid": [1.0, 10.0, 30.0]}})
+    assert g.num_samples == 6
+    with pytest.raises(SpecError, match="needs searcher: grid"):
+        spec(search={"loss.eta": {"grid": [1.0, 10.0]}})
+    with pytest.raises(SpecError, match="the grid has 2 points, got 5"):
+        spec(searcher="grid", num_samples=5, search={"loss.eta": {"grid": [1.0, 10.0]}})
+
+
+def test_trial_config_applies_preset_params_and_replicate_seed():
+    s = spec(config={"train.seed": 10}, search={"model": {"choice": ["SC-WGAN.b", "AC-WGAN.a"]}})
+    cfg = s.config({"model": "AC-WGAN.a", "loss.eta": 3.0}, replicate=2)
+    assert cfg.model.preset == "AC-WGAN.a" and cfg.model.aux_heads == 1
+    assert cfg.loss.eta == 3.0 and cfg.train.seed == 12 and cfg.train.iterations == 100
+
+
+def test_budget_defaults_to_the_config():
+    s = parse_spec({"model": "WGAN", "data": {"name": "digits"}, "metric": "fid_digits"})
+    assert (s.iterations, s.eval_every) == (200_000, 2000)
+
+
+def test_validate_and_a_bad_run_start_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(yaml.safe_dump({**MINIMAL, "num_samples": 0, "searcher": "annealing"}))
+    assert cli(["validate", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert "num_samples: must be >= 1" in err and "searcher: must be one of" in err
+    assert cli(["run", str(bad), "--storage", str(tmp_path / "runs")]) == 1
+    assert not (tmp_path / "runs").exists()
+    import ray
+    assert not ray.is_initialized()
+
+
+def test_dry_run_prints_the_plan(tmp_path, capsys):
+    assert cli(["run", str(SWEEPS[0].parent / "quickstart.yaml"), "--dry-run",
+                "--storage", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "3 configs x 2 replicates = 6 trials" in out and "best fid_digits (min)" in out
+    assert not any(tmp_path.iterdir())
