@@ -25,9 +25,9 @@ SHOWN = ("fid", "is", "cond_acc", "val_acc")  # metric families worth a column w
 
 class Ledger(Callback):
     def __init__(self, where: Location, metric: str, mode: str, iterations: int,
-                 every_s: float = 30.0, out=sys.stdout):
+                 every_s: float = 30.0):
         self.where, self.metric, self.mode, self.iterations = where, metric, mode, iterations
-        self.every_s, self.out = every_s, out
+        self.every_s = every_s  # (no stream attribute: Tune pickles its callbacks)
         self.trials: dict[str, dict] = where.read_json(TRIALS_FILE, {}) or {}
         self._printed = self._written = 0.0
         self._dirty = False
@@ -73,11 +73,11 @@ class Ledger(Callback):
             self.flush()
         if now - self._printed > self.every_s:
             self._printed = now
-            print(format_table(self.trials, self.metric), file=self.out, flush=True)
+            print(format_table(self.trials, self.metric), file=sys.stdout, flush=True)
 
     def on_experiment_end(self, trials, **info):
         self.flush()
-        print(format_table(self.trials, self.metric), file=self.out, flush=True)
+        print(format_table(self.trials, self.metric), file=sys.stdout, flush=True)
 
     # --- bookkeeping -------------------------------------------------------------------------
 
