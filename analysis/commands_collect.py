@@ -1,0 +1,31 @@
+"""`gansweep collect EXPERIMENT_DIR [EXPERIMENT_DIR ...] [-o OUT]`
+
+Reads experiment directories (local paths or storage URIs such as s3://bucket/exp) into
+OUT/evals.parquet and OUT/trials.parquet (default OUT: the first EXPERIMENT_DIR/analysis).
+Safe on a running or partly failed experiment; running it again gives identical files.
+"""
+
+from __future__ import annotations
+
+import sys
+
+
+def add_arguments(p) -> None:
+    p.add_argument("experiments", nargs="+", metavar="EXPERIMENT_DIR",
+                   help="experiment directory or URI (several are merged into one table)")
+    p.add_argument("-o", "--out", help="output directory or URI (default EXPERIMENT_DIR/analysis)")
+
+
+def main(args) -> int:
+    from analysis.collect import collect
+
+    try:
+        out, evals, trials = collect(args.experiments, args.out)
+    except FileNotFoundError as err:
+        print(f"gansweep collect: {err}", file=sys.stderr)
+        return 2
+    states = trials.column("state").value_counts().to_pylist()
+    summary = ", ".join(f"{s['counts']} {s['values']}" for s in sorted(states, key=lambda s: s["values"]))
+    print(f"{out}/evals.parquet: {evals.num_rows} evaluations\n"
+          f"{out}/trials.parquet: {trials.num_rows} trials ({summary})")
+    return 0

@@ -1,0 +1,213 @@
+"""Reading one experiment directory, as `gansweep run` leaves it, from any storage URI.
+
+    EXP/gansweep-spec.yaml     {spec: as written, resolved: {name, metric, mode, optimize, search, ...}}
+    EXP/gansweep-trials.json   the ledger: trial id -> {dir, config_id, replicate, params, state, error, ...}
+    EXP/<trial dir>/           params.json, result.json (Ray: one line per report), config.yaml,
+                               metrics.jsonl (gansweep: "train" and "eval" lines), error.txt,
+                               checkpoint_*/ckpt-<iteration>.pt (+ a copy of metrics.jsonl)
+
+The ledger's state is authoritative; without one (an experiment copied without it, or a
+driver killed before its first write) the state is judged from the trial's files. Every read
+tolerates what a running experiment has not written yet: a missing file, a half-written last
+line. Paths go through `gansweep.sweep.storage.Location`, so s3://, gs:// and file:// URIs
+read like local directories.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+
+import yaml
+
+from gansweep.sweep.storage import SPEC_FILE, TRIALS_FILE, Location
+
+CKPT = re.compile(r"^ckpt-(\d+)\.pt$")
+# Keys of a Ray result line that are bookkeeping, not metrics (used only when metrics.jsonl is missing).
+NOT_METRICS = {"iteration", "objective", "diverged", "timestamp", "done", "training_iteration",
+               "time_this_iter_s", "time_total_s", "time_since_restore", "iterations_since_restore",
+               "pid", "should_checkpoint"}
+
+
+@dataclass
+class Eval:
+    iteration: int
+    time_s: float | None
+    metrics: dict[str, float]
+
+
+@dataclass
+class Trial:
+    trial_id: str
+    dir: str | None                   # relative to the experiment; None while pending
+    config_id: int | None
+    replicate: int | None
+    params: dict                      # the swept values, dotted keys
+    state: str
+    error: str | None = None
+    failures: int = 0
+    config: dict = field(default_factory=dict)      # config.yaml, flattened to dotted keys
+    evals: list[Eval] = field(default_factory=list)
+    last_iteration: int | None = None
+    time_s: float | None = None       # wall-clock seconds of the last logged line
+    checkpoints: dict[int, str] = field(default_factory=dict)  # iteration -> path in EXP
+
+
+@dataclass
+class Experiment:
+    name: str
+    where: Location
+    spec_text: str | None             # the spec as the user wrote it (YAML)
+    resolved: dict
+    trials: list[Trial]
+
+    @property
+    def metric(self) -> str | None:
+        return self.resolved.get("metric")
+
+    @property
+    def mode(self) -> str:
+        return self.resolved.get("mode") or "min"
+
+    @property
+    def optimize(self) -> str | None:
+        return self.resolved.get("optimize")
+
+
+def read_jsonl(text: str) -> list[dict]:
+    """One JSON object per line; a line that does not parse (still being written) is skipped."""
+    out = []
+    for line in text.splitlines():
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            out.append(obj)
+    return out
+
+
+def flatten(tree: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in tree.items():
+        path = f"{prefix}.{key}" if prefix else str(key)
+        if isinstance(value, dict) and value:
+            out.update(flatten(value, path))
+        else:
+            out[path] = value
+    return out
+
+
+def _text(where: Location, name: str) -> str | None:
+    return where.read_text(name) if where.exists(name) else None
+
+
+def read_experiment(uri: str, name: str | None = None) -> Experiment:
+    where = Location(uri)
+    if not where.exists():
+        raise FileNotFoundError(f"{uri}: no such experiment directory")
+    text = _text(where, SPEC_FILE)
+    if text is None and not where.exists(TRIALS_FILE):
+        raise FileNotFoundError(f"{uri}: no {SPEC_FILE} or {TRIALS_FILE}: not a gansweep experiment")
+    spec_file = yaml.safe_load(text) if text else {}
+    resolved = spec_file.get("resolved") or {}
+    spec_text = yaml.safe_dump(spec_file["spec"], sort_keys=False) if "spec" in spec_file else None
+    ledger = json.loads(_text(where, TRIALS_FILE) or "{}")
+    dirs = set(where.subdirs())
+    entries = dict(ledger)
+    for d in sorted(dirs):  # trials the ledger does not know yet (or no ledger at all)
+        if d not in {e.get("dir") for e in entries.values()} and where.exists(f"{d}/params.json"):
+            entries[d] = {"trial_id": d, "dir": d}
+    trials = [read_trial(where, e, resolved, dirs) for e in entries.values()]
+    trials.sort(key=lambda t: (t.config_id is None, t.config_id or 0, t.replicate or 0, t.trial_id))
+    return Experiment(name or resolved.get("name") or where.path.rsplit("/", 1)[-1],
+                      where, spec_text, resolved, trials)
+
+
+def read_trial(where: Location, entry: dict, resolved: dict, dirs: set[str]) -> Trial:
+    d = entry.get("dir") if entry.get("dir") in dirs else None
+    params_file = json.loads(_text(where, f"{d}/params.json") or "{}") if d else {}
+    t = Trial(trial_id=entry["trial_id"], dir=d,
+              config_id=entry.get("config_id", params_file.get("config_id")),
+              replicate=entry.get("replicate", params_file.get("replicate")),
+              params=entry.get("params") or params_file.get("params") or {},
+              state=entry.get("state") or "", error=entry.get("error"),
+              failures=entry.get("failures") or 0)
+    if d is None:
+        t.state = t.state or "pending"
+        return t
+    config = _text(where, f"{d}/config.yaml")
+    t.config = flatten(yaml.safe_load(config) or {}) if config else {}
+    if "model.preset" not in t.config and params_file.get("sweep", {}).get("model"):
+        t.config["model.preset"] = params_file["sweep"]["model"]
+    results = read_jsonl(_text(where, f"{d}/result.json") or "")
+    log = read_log(where, d)
+    t.evals = evals_from(log, results)
+    logged = [r["iteration"] for r in log + results if isinstance(r.get("iteration"), int)]
+    t.last_iteration = max(logged, default=None)
+    times = [r["time"] for r in log if isinstance(r.get("time"), (int, float))]
+    t.time_s = float(times[-1]) if times else (t.evals[-1].time_s if t.evals else None)
+    t.checkpoints = checkpoints(where, d)
+    error_txt = _text(where, f"{d}/error.txt")
+    diverged = bool(results) and bool(results[-1].get("diverged"))
+    if diverged and not t.error:
+        t.error = results[-1].get("reason") or "diverged"
+    if error_txt and not t.error:
+        lines = [line.strip() for line in error_txt.splitlines() if line.strip()]
+        t.error = lines[-1] if lines else "error.txt is empty"
+    if not t.state:  # no ledger entry: judge from the files
+        budget = resolved.get("iterations")
+        t.state = ("diverged" if diverged else "errored" if error_txt else
+                   "finished" if budget and (t.last_iteration or 0) >= budget else "incomplete")
+    return t
+
+
+def read_log(where: Location, d: str) -> list[dict]:
+    """metrics.jsonl of the trial, or the checkpoint copy that got furthest (a trial on
+    another node may have synced its checkpoints but not its working directory yet)."""
+    names = [f"{d}/metrics.jsonl"] + [f"{d}/{c}/metrics.jsonl" for c in
+                                      where.child(d).subdirs() if c.startswith("checkpoint_")]
+    best: list[dict] = []
+    for name in names:
+        log = read_jsonl(_text(where, name) or "")
+        if _last(log) > _last(best):
+            best = log
+    return best
+
+
+def _last(log: list[dict]) -> int:
+    return max((r["iteration"] for r in log if isinstance(r.get("iteration"), int)), default=-1)
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def evals_from(log: list[dict], results: list[dict]) -> list[Eval]:
+    """One Eval per iteration from the "eval" lines of metrics.jsonl, else from Ray's result
+    lines; a repeated iteration (a report repeated after a retry) keeps its last copy."""
+    source = [r for r in log if r.get("kind") == "eval"]
+    time_key, skip = "time", {"kind", "iteration", "time"}
+    if not source:
+        source = [r for r in results if not r.get("diverged")]
+        time_key, skip = "time_total_s", NOT_METRICS
+    out: dict[int, Eval] = {}
+    for r in source:
+        if not isinstance(r.get("iteration"), int):
+            continue
+        metrics = {k: float(v) for k, v in r.items() if k not in skip and _number(v)}
+        time_s = float(r[time_key]) if _number(r.get(time_key)) else None
+        out[r["iteration"]] = Eval(r["iteration"], time_s, metrics)
+    return [out[i] for i in sorted(out)]
+
+
+def checkpoints(where: Location, d: str) -> dict[int, str]:
+    found = {}
+    for c in where.child(d).subdirs():
+        if c.startswith("checkpoint_"):
+            for f in where.child(f"{d}/{c}").listdir():
+                m = CKPT.match(f)
+                if m:
+                    found[int(m.group(1))] = f"{d}/{c}/{f}"
+    return dict(sorted(found.items()))

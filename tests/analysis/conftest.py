@@ -1,0 +1,41 @@
+"""Fixtures of the analysis tests: the hand-written experiment `fx` (analysis_fixtures.py)
+and one real smoke-test sweep of sweeps/quickstart.yaml, run once per session."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from analysis_fixtures import write_experiment
+
+
+@pytest.fixture
+def fx(tmp_path) -> Path:
+    return write_experiment(tmp_path / "fx")
+
+
+SMOKE = """
+import sys, ray
+from gansweep.cli import main
+try:
+    rc = main(["run", "sweeps/quickstart.yaml", "--smoke-test", "--storage", sys.argv[1],
+               "--progress-every", "600"])
+finally:
+    ray.shutdown()
+sys.exit(rc)
+"""
+
+
+@pytest.fixture(scope="session")
+def real_sweep(tmp_path_factory) -> Path:
+    """The quickstart sweep at smoke-test scale (one configuration, two replicates, 4
+    iterations, evaluations at 2 and 4), run once in a child process that shuts its own Ray
+    down (about a minute)."""
+    storage = tmp_path_factory.mktemp("sweep")
+    repo = Path(__file__).resolve().parents[2]
+    done = subprocess.run([sys.executable, "-c", SMOKE, str(storage)], cwd=repo,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    return storage / "quickstart"
