@@ -1,0 +1,168 @@
+"""Figures from the collected tables (seed 000, Figures 5.3-5.12 and 5.19, with error bands).
+
+Every function draws one PNG at `path` and returns the numbers it drew (None when there is
+nothing to draw), so tests check data, not pixels. Figures are `matplotlib.figure.Figure`
+objects rendered by Agg, never pyplot: no global figure state, whatever backend the user has.
+"""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from analysis import stats, tables
+from analysis.tables import Results
+
+COLOURS = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
+           "#7f7f7f", "#bcbd22", "#17becf"]
+
+
+def colour(i: int) -> str:
+    return COLOURS[i % len(COLOURS)]
+
+
+def save(fig: Figure, path: Path) -> Path:
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
+    return path
+
+
+def finish(fig: Figure, ax, path: Path, **labels) -> None:
+    """Labels, grid, legend, then the PNG: the common end of the single-axes figures."""
+    ax.set(**labels)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    save(fig, path)
+
+
+def curve_data(res: Results, metric: str) -> dict[str, dict]:
+    """Per model, its best configuration's replicates: raw values per trial, each smoothed
+    (window 10 for FID, 20 for IS), and the median and [min, max] band of the smoothed
+    curves over replicates at each evaluated iteration."""
+    out = {}
+    for _, best in tables.best_per_model(res).iterrows():
+        e = res.evals[(res.evals["experiment"] == best["experiment"])
+                      & (res.evals["config_id"] == best["config_id"]) & res.evals[metric].notna()]
+        raw = {tid: (g["iteration"].to_numpy(int), g[metric].to_numpy(float))
+               for tid, g in e.sort_values("iteration").groupby("trial_id", sort=True)}
+        if not raw:
+            continue
+        grid = np.unique(np.concatenate([it for it, _ in raw.values()]))
+        table = np.full((len(raw), len(grid)), np.nan)
+        smoothed = {}
+        for k, (tid, (it, v)) in enumerate(raw.items()):
+            smoothed[tid] = stats.smooth(v, stats.window(metric))
+            table[k, np.searchsorted(grid, it)] = smoothed[tid]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # an iteration no replicate reached
+            band = np.nanmedian(table, 0), np.nanmin(table, 0), np.nanmax(table, 0)
+        out[res.label(best["experiment"], best["model"])] = {
+            "config_id": best["config_id"], "raw": raw, "smoothed": smoothed, "iterations": grid,
+            "median": band[0], "low": band[1], "high": band[2]}
+    return out
+
+
+def plot_curves(res: Results, metric: str, path: Path) -> dict | None:
+    """`metric` against iteration per model: faint raw values, smoothed median, band over seeds."""
+    data = curve_data(res, metric) if metric in res.metrics else {}
+    if not data:
+        return None
+    fig = Figure(figsize=(7, 4.2))
+    ax = fig.add_subplot()
+    for i, (label, c) in enumerate(data.items()):
+        for it, v in c["raw"].values():
+            ax.plot(it, v, color=colour(i), alpha=0.25, lw=0.8, marker=".", ms=3)
+        ax.plot(c["iterations"], c["median"], color=colour(i), lw=2,
+                label=f"{label}, config {c['config_id']} ({len(c['raw'])} seeds)")
+        ax.fill_between(c["iterations"], c["low"], c["high"], color=colour(i), alpha=0.2, lw=0)
+    finish(fig, ax, path, xlabel="generator iteration",
+           ylabel=f"{metric} (moving average over {stats.window(metric)} evaluations)",
+           title=f"{metric}: best configuration per model; band: min-max over seeds")
+    return data
+
+
+def plot_wallclock(res: Results, path: Path) -> dict | None:
+    """The sweep's metric (smoothed) against wall-clock hours or minutes, every trial."""
+    m = res.metric
+    e = res.evals[res.evals[m].notna() & res.evals["time_s"].notna()] if m in res.metrics else []
+    if len(e) == 0:
+        return None
+    scale, unit = (3600.0, "hours") if e["time_s"].max() > 3 * 3600 else (60.0, "minutes")
+    fig = Figure(figsize=(7, 4.2))
+    ax = fig.add_subplot()
+    labels = sorted({res.label(x, mo) for x, mo in zip(e["experiment"], e["model"])})
+    data, seen = {}, set()
+    for (x, tid), g in e.sort_values("iteration").groupby(["experiment", "trial_id"], sort=True):
+        label = res.label(x, g["model"].iloc[0])
+        data[tid] = {"time_s": g["time_s"].to_numpy(float),
+                     "value": stats.smooth(g[m].to_numpy(float), stats.window(m))}
+        ax.plot(data[tid]["time_s"] / scale, data[tid]["value"], alpha=0.7,
+                color=colour(labels.index(label)), label=None if label in seen else label)
+        seen.add(label)
+    finish(fig, ax, path, xlabel=f"wall-clock time ({unit})", ylabel=f"{m} (moving average)",
+           title=f"{m} against training time, every trial")
+    return data
+
+
+def plot_params(res: Results, path: Path) -> dict | None:
+    """Each swept hyperparameter against every trial's best value of the sweep's metric."""
+    col = f"best_{res.metric}"
+    if col not in res.trials or not res.swept:
+        return None
+    t = res.trials[res.trials[col].notna()]
+    n, cols = len(res.swept), min(len(res.swept), 3)
+    rows = (n + cols - 1) // cols
+    fig = Figure(figsize=(4.3 * cols, 3.5 * rows))
+    data = {}
+    for i, p in enumerate(res.swept):
+        ax = fig.add_subplot(rows, cols, i + 1)
+        s = t[t[p].notna()]
+        x = s[p]
+        numeric = pd.api.types.is_numeric_dtype(x) and not pd.api.types.is_bool_dtype(x)
+        if not numeric:  # categories at integer positions, labelled
+            cats = sorted(x.astype(str).unique())
+            ax.set_xticks(range(len(cats)), cats, rotation=30, fontsize=8)
+            x = x.astype(str).map({c: k for k, c in enumerate(cats)})
+        data[p] = {"x": x.to_numpy(float), "y": s[col].to_numpy(float), "trial_id": s["trial_id"].tolist()}
+        ax.scatter(data[p]["x"], data[p]["y"], s=20, alpha=0.8, color=colour(0))
+        if numeric and len(x) and x.min() > 0 and x.max() / x.min() >= 20:
+            ax.set_xscale("log")  # learning rates and lambda span decades
+        ax.set(xlabel=p, ylabel=col)
+        ax.grid(alpha=0.3)
+    fig.suptitle(f"best {res.metric} of each trial against each swept hyperparameter")
+    fig.tight_layout()
+    save(fig, path)
+    return data
+
+
+def progress_data(res: Results) -> dict[str, dict]:
+    """Per experiment: what Optuna was told per configuration (mean objective of its
+    replicates; failed ones left out), by Optuna trial number, and the best so far."""
+    out = {}
+    sign = 1.0 if res.mode == "min" else -1.0
+    told = stats.told(res.trials)
+    for x, g in told[told["value"].notna()].groupby("experiment", sort=True):
+        v = g["value"].to_numpy(float)
+        out[x] = {"number": g["config_id"].to_numpy(int), "value": v,
+                  "best_so_far": sign * np.minimum.accumulate(sign * v)}
+    return out
+
+
+def plot_progress(res: Results, path: Path) -> dict | None:
+    data = progress_data(res)
+    if not data:
+        return None
+    fig = Figure(figsize=(7, 4.2))
+    ax = fig.add_subplot()
+    for i, (x, d) in enumerate(data.items()):
+        ax.scatter(d["number"], d["value"], s=18, color=colour(i), alpha=0.5)
+        ax.step(d["number"], d["best_so_far"], where="post", color=colour(i), lw=2, label=f"{x}: best so far")
+    finish(fig, ax, path, xlabel="Optuna trial number (configuration)",
+           ylabel=f"mean {res.optimize or 'best'} {res.metric} over replicates ({res.mode} is better)",
+           title="the searcher's progress")
+    return data

@@ -1,0 +1,128 @@
+"""Tables for a paper: Table 5.2 of seed 000 with error bars, and the best configurations.
+
+`Results` is what every table and plot reads: the two collected tables as pandas frames, and
+what they say about the sweep (its metric and direction, the IS-like metric, the swept keys).
+Table functions return numbers (what the tests check); `display_*` formats them for the
+report as "median [25th, 75th percentile]" over the replicate seeds of one configuration.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from analysis import stats
+from analysis.collect import EVAL_FIXED, TRIAL_FIXED
+
+
+@dataclass
+class Results:
+    evals: pd.DataFrame
+    trials: pd.DataFrame
+    metric: str | None      # the sweep's metric (the most common one when merged)
+    mode: str               # min or max
+    optimize: str | None    # which value of each trial Optuna was told: best or last
+    metrics: list[str]
+    swept: list[str]
+
+    @property
+    def is_metric(self) -> str | None:
+        return stats.is_like(self.metrics)
+
+    @property
+    def many(self) -> bool:
+        return self.trials["experiment"].nunique() > 1
+
+    def label(self, experiment: str, model) -> str:
+        """A curve's name: the model, with its experiment when several are merged."""
+        return f"{model} ({experiment})" if self.many else str(model)
+
+
+def results(evals: pa.Table, trials: pa.Table) -> Results:
+    e, t = evals.to_pandas(), trials.to_pandas()
+    metrics = [c for c in e.columns if c not in EVAL_FIXED and f"best_{c}" in t.columns]
+    swept = [c for c in t.columns if c not in TRIAL_FIXED and not c.startswith(("best_", "final_"))]
+    metric = t["metric"].mode().iloc[0] if t["metric"].notna().any() else None
+    rows = t[t["metric"] == metric]
+    first = lambda col: rows[col].dropna().iloc[0] if rows[col].notna().any() else None  # noqa: E731
+    return Results(e, t, metric, first("mode") or "min", first("optimize"), metrics, swept)
+
+
+def table_metrics(res: Results) -> list[str]:
+    """FID-like, IS-like, and conditioning success (cond_acc instead of judging by eye)."""
+    return list(dict.fromkeys(m for m in (res.metric, res.is_metric, "cond_acc") if m in res.metrics))
+
+
+def summarise(group: pd.DataFrame, metrics: list[str]) -> dict:
+    """median/q25/q75 of best_<m> and final_<m> over the group's replicates."""
+    row = {"seeds": len(group)}
+    for m in metrics:
+        for kind in ("best", "final"):
+            med, q25, q75, _ = stats.median_iqr(group[f"{kind}_{m}"])
+            row.update({f"{kind}_{m}_median": med, f"{kind}_{m}_q25": q25, f"{kind}_{m}_q75": q75})
+    return row
+
+
+def configurations(res: Results) -> pd.DataFrame:
+    """One row per (experiment, model, config_id) with a value, sorted best first by the
+    median over replicates of best_<metric>; ties go to more replicates."""
+    if res.metric not in res.metrics:
+        return pd.DataFrame()
+    scored = res.trials[res.trials[f"best_{res.metric}"].notna()]
+    rows = []
+    for (exp, model, cid), g in scored.groupby(["experiment", "model", "config_id"], sort=True):
+        params = {p: g[p].iloc[0] for p in res.swept}
+        rows.append({"experiment": exp, "model": model, "config_id": int(cid), **params,
+                     "trials": ", ".join(g["trial_id"]), **summarise(g, table_metrics(res))})
+    if not rows:
+        return pd.DataFrame()
+    key = f"best_{res.metric}_median"
+    return (pd.DataFrame(rows).sort_values([key, "seeds", "experiment", "config_id"],
+                                           ascending=[res.mode == "min", False, True, True])
+            .reset_index(drop=True))
+
+
+def best_per_model(res: Results) -> pd.DataFrame:
+    """Table 5.2: each model's best configuration, best model first."""
+    configs = configurations(res)
+    if configs.empty:
+        return configs
+    return configs.drop_duplicates(["experiment", "model"]).reset_index(drop=True)
+
+
+def best_configurations(res: Results, top: int = 10) -> pd.DataFrame:
+    return configurations(res).head(top)
+
+
+# --- display --------------------------------------------------------------------------------
+
+def fmt(value) -> str:
+    if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, (float, np.floating)):
+        return f"{value:.4g}"
+    return str(value)
+
+
+def cell(row: pd.Series, prefix: str) -> str:
+    med, lo, hi = row[f"{prefix}_median"], row[f"{prefix}_q25"], row[f"{prefix}_q75"]
+    if np.isnan(med):
+        return "–"
+    return f"{med:.4g}" if lo == hi else f"{med:.4g} [{lo:.4g}, {hi:.4g}]"
+
+
+def display(df: pd.DataFrame, res: Results, params: bool) -> pd.DataFrame:
+    """The report's view: model, config, seeds, best and final of each table metric."""
+    out = []
+    for _, r in df.iterrows():
+        row = {"model": res.label(r["experiment"], r["model"]), "config": r["config_id"]}
+        if params:
+            row.update({p: fmt(r[p]) for p in res.swept})
+        row["seeds"] = r["seeds"]
+        for m in table_metrics(res):
+            row[f"{m} best"], row[f"{m} final"] = cell(r, f"best_{m}"), cell(r, f"final_{m}")
+        out.append(row)
+    return pd.DataFrame(out)
