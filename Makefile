@@ -18,7 +18,9 @@ demo: $(VENV)/.installed
 	$(PY) -m gansweep.cli run sweeps/quickstart.yaml --storage demo --name quickstart
 	$(PY) -m gansweep.cli report demo/quickstart
 
+# The report test opens the HTML in headless Chromium; it skips (saying why) where none can be installed.
 test: $(VENV)/.installed
+	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium) || true
 	$(PY) -m pytest -q -ra
 
 test-fast: $(VENV)/.installed

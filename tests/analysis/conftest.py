@@ -3,6 +3,8 @@ and one real smoke-test sweep of sweeps/quickstart.yaml, run once per session.""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -35,7 +37,11 @@ def real_sweep(tmp_path_factory) -> Path:
     down (about a minute)."""
     storage = tmp_path_factory.mktemp("sweep")
     repo = Path(__file__).resolve().parents[2]
-    done = subprocess.run([sys.executable, "-c", SMOKE, str(storage)], cwd=repo,
+    # "local": a private Ray, never one that `ray start` left running on this machine.
+    env = {**os.environ, "RAY_ADDRESS": "local"}
+    done = subprocess.run([sys.executable, "-c", SMOKE, str(storage)], cwd=repo, env=env,
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    ledger = json.loads((storage / "quickstart" / "gansweep-trials.json").read_text())
+    assert {e["state"] for e in ledger.values()} == {"finished"}, done.stdout[-3000:]
     return storage / "quickstart"

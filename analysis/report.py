@@ -1,0 +1,175 @@
+"""`report(EXPERIMENT)`: the tables, figures, samples, failures and spec of one experiment, as
+DIR/report.md (figures in DIR/images/) and a self-contained DIR/report.html.
+
+The tables are collected afresh in memory (cheap, and right for a running experiment);
+only the sample figures read checkpoints: each model's best trial, at the kept checkpoint
+nearest its best evaluation.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from analysis import importance, plots, render, samples, stats, tables
+from analysis.collect import build_tables
+from analysis.experiment import Experiment, read_experiment
+from analysis.tables import Results, fmt
+from gansweep.sweep.storage import Location
+
+
+def report(experiment: str, out: str | None = None, with_samples: bool = True) -> str:
+    """Write the report; returns where it went (OUT, default EXPERIMENT/report)."""
+    exp = read_experiment(experiment)
+    res = tables.results(*build_tables([exp]))
+    where = Location(out) if out else exp.where.child("report")
+    work = Path(where.path) if where.is_local else Path(tempfile.mkdtemp(prefix="gansweep-report-"))
+    try:
+        shutil.rmtree(work / "images", ignore_errors=True)  # no figure of an earlier report lingers
+        blocks = build(res, exp, work / "images", with_samples)
+        work.mkdir(parents=True, exist_ok=True)
+        (work / "report.md").write_text(render.to_markdown(blocks, work))
+        (work / "report.html").write_text(render.to_html(blocks, f"gansweep report: {exp.name}"))
+        if not where.is_local:
+            for f in sorted(p for p in work.rglob("*") if p.is_file()):
+                where.fs.create_dir(where.join(f.parent.relative_to(work).as_posix()), recursive=True)
+                with where.fs.open_output_stream(where.join(f.relative_to(work).as_posix())) as dst:
+                    dst.write(f.read_bytes())
+    finally:
+        if not where.is_local:
+            shutil.rmtree(work, ignore_errors=True)
+    return str(where)
+
+
+def build(res: Results, exp: Experiment, images: Path, with_samples: bool) -> list[tuple]:
+    blocks = header(res, exp) + table_section(res) + figure_section(res, exp, images)
+    if with_samples:
+        blocks += sample_section(res, exp, images)
+    return blocks + failure_section(res) + trials_section(res) + [
+        ("h2", "Spec"), ("pre", exp.spec_text or "(no gansweep-spec.yaml: the experiment has not started)")]
+
+
+def header(res: Results, exp: Experiment) -> list[tuple]:
+    states = ", ".join(f"{n} {s}" for s, n in sorted(res.trials["state"].value_counts().items()))
+    told = (f"Optuna was told, per configuration, the mean over its replicates of each trial's "
+            f"**{exp.optimize}** `{exp.metric}` (`optimize: {exp.optimize}`); a configuration with a "
+            "diverged or errored replicate was told it failed")
+    return [("h1", f"Sweep report: {exp.name}"),
+            ("list", [f"experiment: `{exp.where}`",
+                      f"{len(res.trials)} trials ({states or 'none yet'}); {len(res.evals)} evaluations",
+                      f"model: {', '.join(sorted(res.trials['model'].dropna().unique())) or '–'}",
+                      f"metric: `{exp.metric}` ({exp.mode} is better)", told,
+                      "swept: " + (", ".join(f"`{p}`" for p in res.swept) or "nothing")])]
+
+
+def table_section(res: Results) -> list[tuple]:
+    best = tables.best_per_model(res)
+    if best.empty:
+        return [("p", "No evaluation has been recorded yet: no tables or figures.")]
+    metrics = ", ".join(f"`{m}`" for m in tables.table_metrics(res))
+    return [("h2", "Best configuration per model (Table 5.2 of the thesis, with error bars)"),
+            ("p", f"{metrics}: median [25th, 75th percentile] over the replicate seeds of each model's "
+                  "best configuration (by median best value). **best** is the best evaluation during "
+                  "training (the thesis's maxima); **final** is the last, a less optimistic estimate "
+                  "(thesis 5.0.8). Conditioning success is `cond_acc`: the fraction of samples a "
+                  "classifier assigns to the class asked for."),
+            ("table", tables.display(best, res, params=True)),
+            ("h2", "Best sampled configurations"),
+            ("table", tables.display(tables.best_configurations(res), res, params=True))]
+
+
+def figure_section(res: Results, exp: Experiment, images: Path) -> list[tuple]:
+    out = [("h2", "Figures")]
+
+    def figure(name: str, data, caption: str) -> None:
+        if data:
+            out.append(("img", str(images / name), caption))
+
+    for m in dict.fromkeys(m for m in (res.metric, res.is_metric) if m):
+        figure(f"curve-{m}.png", plots.plot_curves(res, m, images / f"curve-{m}.png"),
+               f"`{m}` against iteration, each model's best configuration: raw values faint, moving "
+               f"average over {stats.window(m)} evaluations (10 for FID, 20 for IS as in the thesis), "
+               "median over seeds, band from the lowest to the highest seed")
+    figure("params.png", plots.plot_params(res, images / "params.png"),
+           f"best `{res.metric}` of every trial against each swept hyperparameter")
+    figure("progress.png", plots.plot_progress(res, images / "progress.png"),
+           "the searcher's progress: the value each configuration was told (dots), best so far (line)")
+    imp = importance.plot_importance(res, exp.resolved.get("search", []), images / "importance.png")
+    figure("importance.png", imp, "hyperparameter importance: fANOVA (Optuna) on a study rebuilt "
+                                  "from the configurations and the values they were told")
+    if not imp:
+        why = importance.importances(res, exp.resolved.get("search", []))["reason"]
+        out.append(("p", f"Hyperparameter importance: not computed ({why})."))
+    figure("wallclock.png", plots.plot_wallclock(res, images / "wallclock.png"),
+           f"`{res.metric}` against wall-clock training time, every trial")
+    return out
+
+
+def sample_section(res: Results, exp: Experiment, images: Path) -> list[tuple]:
+    out = [("h2", "Samples, latent interpolation, nearest neighbours"),
+           ("p", "From each model's best trial, at the kept checkpoint nearest its best evaluation. "
+                 "Grids show the first ten classes, one per row (thesis Appendix A); strips sweep one "
+                 "latent dimension from -2.5 to 2.5 (Figures 5.14-5.18); the last figure pairs samples "
+                 "with their nearest training images (Figure 5.13).")]
+    col = f"best_{res.metric}"
+    for _, best in tables.best_per_model(res).iterrows():
+        group = res.trials[(res.trials["experiment"] == best["experiment"]) & (res.trials["config_id"] == best["config_id"])]
+        top = group.sort_values([col, "trial_id"], ascending=[res.mode == "min", True]).iloc[0]
+        trial = next(t for t in exp.trials if t.trial_id == top["trial_id"])
+        out.append(("h3", f"{top['model']}, trial {trial.trial_id}"))
+        if not trial.checkpoints:
+            out.append(("p", "No checkpoint of this trial was kept: no samples."))
+            continue
+        it = min(trial.checkpoints, key=lambda i: (abs(i - int(top[f"{col}_iteration"])), -i))
+        out += generator_figures(exp, trial.checkpoints[it], it, images / f"{trial.trial_id}-")
+    return out
+
+
+def generator_figures(exp: Experiment, ckpt: str, iteration: int, prefix: Path) -> list[tuple]:
+    from gansweep.data import load_dataset
+    from gansweep.run import load_trainer  # the one use of the trainer (DESIGN.md)
+
+    scratch = Path(tempfile.mkdtemp(prefix="gansweep-ckpt-"))
+    try:
+        task = load_trainer(exp.where.download(ckpt, scratch / "ckpt.pt"), device="cpu")
+        real = load_dataset(task.cfg.data, "train").images
+    except Exception as err:  # noqa: BLE001 - any reason is reported; the report goes on
+        return [("p", f"Checkpoint `{ckpt}` could not be used: {type(err).__name__}: {err}")]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    grid, interp, nn = (Path(f"{prefix}{n}.png") for n in ("grid", "interpolation", "neighbours"))
+    samples.plot_sample_grid(task, grid)
+    dims = ", ".join(map(str, samples.plot_interpolation(task, interp)["dims"]))
+    near = samples.plot_nearest_neighbours(task, real, nn)
+    return [("img", str(grid), f"samples at iteration {iteration}, one class per row"),
+            ("img", str(interp), f"latent dimensions {dims} swept from -2.5 to 2.5, one per row"),
+            ("img", str(nn), f"nearest training images (median L2 distance {pd.Series(near['distance']).median():.3g})")]
+
+
+def failure_section(res: Results) -> list[tuple]:
+    failed = res.trials[res.trials["state"].isin(stats.FAILED) | res.trials["error"].notna()]
+    if failed.empty:
+        return [("h2", "Failed trials"), ("p", "No trial errored or diverged.")]
+    rows = pd.DataFrame({"trial": failed["trial_id"], "config": failed["config_id"], "seed": failed["seed"],
+                         "state": failed["state"], "iteration": failed["iteration"],
+                         "failures": failed["failures"], "why": failed["error"]}).map(fmt)
+    return [("h2", f"Failed trials ({len(failed)})"),
+            ("p", "Errored: the trial raised and Ray gave up retrying (last line of its traceback). "
+                  "Diverged: a loss became non-finite; it is not retried. A trial Ray retried to its "
+                  "budget counts as finished and keeps its last error here."),
+            ("table", rows)]
+
+
+def trials_section(res: Results) -> list[tuple]:
+    t = res.trials
+    cols = {"trial": t["trial_id"], "config": t["config_id"], "seed": t["seed"], "state": t["state"],
+            "iterations": [f"{fmt(i)}/{fmt(b)}" for i, b in zip(t["iteration"], t["budget"])]}
+    cols.update({p: t[p] for p in res.swept})
+    if f"best_{res.metric}" in t:
+        cols[f"best {res.metric}"] = [f"{fmt(v)} @{fmt(i)}" for v, i in
+                                      zip(t[f"best_{res.metric}"], t[f"best_{res.metric}_iteration"])]
+        cols[f"final {res.metric}"] = t[f"final_{res.metric}"]
+    return [("h2", "All trials"), ("table", pd.DataFrame(cols).map(fmt))]
