@@ -113,13 +113,12 @@ def read_experiment(uri: str, name: str | None = None) -> Experiment:
     spec_file = yaml.safe_load(text) if text else {}
     resolved = spec_file.get("resolved") or {}
     spec_text = yaml.safe_dump(spec_file["spec"], sort_keys=False) if "spec" in spec_file else None
-    ledger = json.loads(_text(where, TRIALS_FILE) or "{}")
+    entries = list(json.loads(_text(where, TRIALS_FILE) or "{}").values())
     dirs = set(where.subdirs())
-    entries = dict(ledger)
-    for d in sorted(dirs):  # trials the ledger does not know yet (or no ledger at all)
-        if d not in {e.get("dir") for e in entries.values()} and where.exists(f"{d}/params.json"):
-            entries[d] = {"trial_id": d, "dir": d}
-    trials = [read_trial(where, e, resolved, dirs) for e in entries.values()]
+    known = {e.get("dir") for e in entries}
+    # Trials the ledger does not know yet (or no ledger at all): Ray's trial dirs, named by id.
+    entries += [{"trial_id": d, "dir": d} for d in sorted(dirs - known) if where.exists(f"{d}/params.json")]
+    trials = [read_trial(where, e, resolved, dirs) for e in entries]
     trials.sort(key=lambda t: (t.config_id is None, t.config_id or 0, t.replicate or 0, t.trial_id))
     return Experiment(name or resolved.get("name") or where.path.rsplit("/", 1)[-1],
                       where, spec_text, resolved, trials)
