@@ -18,6 +18,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import ray
 from ray import tune
 
 from gansweep.run import run_training
@@ -70,6 +71,7 @@ def train_trial(config: dict) -> None:
                     objective.best = json.loads(state.read_text())["best"]
                 if (Path(d) / "metrics.jsonl").exists():  # this node may not have the log
                     shutil.copy2(Path(d) / "metrics.jsonl", work / "metrics.jsonl")
+        node = ray.get_runtime_context().get_node_id()  # which machine ran it, in the table
         fault = config.get("_fault")  # test hook: crash once right after this iteration's report
 
         def report(iteration: int, metrics: dict, path: Path) -> None:
@@ -78,7 +80,8 @@ def train_trial(config: dict) -> None:
                 _link_or_copy(path, Path(d) / path.name)
                 shutil.copy2(work / "metrics.jsonl", Path(d) / "metrics.jsonl")
                 (Path(d) / OBJECTIVE_STATE).write_text(json.dumps({"best": objective.best}))
-                tune.report({"iteration": iteration, OBJECTIVE: value, "diverged": False, **metrics},
+                tune.report({"iteration": iteration, OBJECTIVE: value, "diverged": False,
+                             "node_id": node, **metrics},
                             checkpoint=tune.Checkpoint.from_directory(d))
             if fault and iteration == fault["iteration"] and not Path(fault["marker"]).exists():
                 Path(fault["marker"]).touch()

@@ -28,11 +28,16 @@ class Ledger(Callback):
                  every_s: float = 30.0):
         self.where, self.metric, self.mode, self.iterations = where, metric, mode, iterations
         self.every_s = every_s  # (no stream attribute: Tune pickles its callbacks)
-        self.trials: dict[str, dict] = where.read_json(TRIALS_FILE, {}) or {}
+        self.trials: dict[str, dict] = {}
         self._printed = self._written = 0.0
         self._dirty = False
 
     # --- Tune callback hooks -----------------------------------------------------------------
+
+    def setup(self, **info):
+        # Tuner.restore unpickles this callback as it was when the sweep started: the file
+        # holds the trials since, including those finished before the interruption.
+        self.trials = self.where.read_json(TRIALS_FILE, {}) or {}
 
     def on_trial_start(self, iteration, trials, trial, **info):
         self._entry(trial)["state"] = "running"
@@ -43,6 +48,7 @@ class Ledger(Callback):
     def on_trial_result(self, iteration, trials, trial, result, **info):
         e = self._entry(trial)
         e["iteration"] = result.get("iteration", e["iteration"])
+        e["node_id"] = result.get("node_id", e.get("node_id"))
         e["metrics"] = {k: v for k, v in result.items() if _is_metric(k, v)}
         value = result.get(self.metric)
         if isinstance(value, (int, float)) and math.isfinite(value):

@@ -40,11 +40,13 @@ def test_every_shipped_spec_runs_at_toy_scale(path, storage):
     grid = run_sweep(spec, where, progress_every_s=1e9)
     assert len(grid) == spec.trials and not grid.errors
     ledger = where.read_json(TRIALS_FILE)
-    assert sorted(e["state"] for e in ledger.values()) == ["finished"] * spec.trials
+    states = [e["state"] for e in ledger.values()]
+    assert "finished" in states and set(states) <= ({"finished", "stopped"} if spec.scheduler
+                                                    else {"finished"})  # ASHA may stop some
     pairs = {(e["config_id"], e["replicate"]) for e in ledger.values()}
     assert len(pairs) == spec.trials  # every config x replicate exactly once
     for reports in results(where).values():
-        assert [r["iteration"] for r in reports] == [2, 4]
+        assert [r["iteration"] for r in reports] in ([2, 4], [2])
         assert all(spec.metric in r and r["objective"] == pytest.approx(
             min(q[spec.metric] for q in reports[:i + 1]) if spec.mode == "min" else
             max(q[spec.metric] for q in reports[:i + 1])) for i, r in enumerate(reports))
