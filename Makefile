@@ -15,6 +15,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 	touch $@
 
 demo: $(VENV)/.installed
+	rm -rf demo/quickstart
 	$(PY) -m gansweep.cli run sweeps/quickstart.yaml --storage demo --name quickstart
 	$(PY) -m gansweep.cli report demo/quickstart
 

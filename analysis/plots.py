@@ -55,14 +55,16 @@ def curve_data(res: Results, metric: str) -> dict[str, dict]:
         grid = np.unique(np.concatenate([it for it, _ in raw.values()]))
         table = np.full((len(raw), len(grid)), np.nan)
         smoothed = {}
+        w = stats.window(metric, max(len(v) for _, v in raw.values()))
         for k, (tid, (it, v)) in enumerate(raw.items()):
-            smoothed[tid] = stats.smooth(v, stats.window(metric))
+            smoothed[tid] = stats.smooth(v, w)
             table[k, np.searchsorted(grid, it)] = smoothed[tid]
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", RuntimeWarning)  # an iteration no replicate reached
             band = np.nanmedian(table, 0), np.nanmin(table, 0), np.nanmax(table, 0)
         out[res.label(best["experiment"], best["model"])] = {
             "config_id": best["config_id"], "raw": raw, "smoothed": smoothed, "iterations": grid,
+            "window": w,
             "median": band[0], "low": band[1], "high": band[2]}
     return out
 
@@ -81,7 +83,7 @@ def plot_curves(res: Results, metric: str, path: Path) -> dict | None:
                 label=f"{label}, config {c['config_id']} ({len(c['raw'])} seeds)")
         ax.fill_between(c["iterations"], c["low"], c["high"], color=colour(i), alpha=0.2, lw=0)
     finish(fig, ax, path, xlabel="generator iteration",
-           ylabel=f"{metric} (moving average over {stats.window(metric)} evaluations)",
+           ylabel=f"{metric} (moving average over {max(c['window'] for c in data.values())} evaluations)",
            title=f"{metric}: best configuration per model; band: min-max over seeds")
     return data
 
@@ -100,7 +102,7 @@ def plot_wallclock(res: Results, path: Path) -> dict | None:
     for (x, tid), g in e.sort_values("iteration").groupby(["experiment", "trial_id"], sort=True):
         label = res.label(x, g["model"].iloc[0])
         data[tid] = {"time_s": g["time_s"].to_numpy(float),
-                     "value": stats.smooth(g[m].to_numpy(float), stats.window(m))}
+                     "value": stats.smooth(g[m].to_numpy(float), stats.window(m, len(g)))}
         ax.plot(data[tid]["time_s"] / scale, data[tid]["value"], alpha=0.7,
                 color=colour(labels.index(label)), label=None if label in seen else label)
         seen.add(label)

@@ -91,7 +91,8 @@ def figure_section(res: Results, exp: Experiment, images: Path) -> list[tuple]:
     for m in dict.fromkeys(m for m in (res.metric, res.is_metric) if m):
         figure(f"curve-{m}.png", plots.plot_curves(res, m, images / f"curve-{m}.png"),
                f"`{m}` against iteration, each model's best configuration: raw values faint, moving "
-               f"average over {stats.window(m)} evaluations (10 for FID, 20 for IS as in the thesis), "
+               f"average (the thesis's window of 10 evaluations for FID and 20 for IS, at most a fifth "
+               "of a run's evaluations), "
                "median over seeds, band from the lowest to the highest seed")
     figure("params.png", plots.plot_params(res, images / "params.png"),
            f"best `{res.metric}` of every trial against each swept hyperparameter")
