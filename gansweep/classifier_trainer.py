@@ -126,7 +126,7 @@ class ClassifierTrainer:
         # SGD per the thesis (momentum 0 unless set). "Weight decay at 5e-5" is read as the TF
         # l2_loss convention (gradient wd * w), i.e. torch's weight_decay, on every parameter:
         # the thesis does not exempt biases or batch norm.
-        self.opt = make_optimizer(self.model.parameters(), cfg.optim.lr_c, cfg.optim)
+        self.opt = make_optimizer(self.model.parameters(), cfg.optim.lr_c, cfg.optim, self.device)
         self.sched = build_scheduler(cfg.optim, self.opt, cfg.train.iterations)
         bs, seed = cfg.train.batch_size, cfg.train.seed
         # Distinct streams per task and for the order: seed*4 + k never collides across seeds.

@@ -128,6 +128,9 @@ class OptimConfig:
     milestones: tuple[float, ...] = opt((1 / 3, 2 / 3), each(within(0.0, 1.0)),
                                         doc="step: fractions of train.iterations where lr *= gamma")
     gamma: float = opt(0.1, gt(0.0))
+    fused: Literal["auto", "fused", "foreach", "off"] = opt(
+        "auto", doc="optimizer kernel: auto = fused on CUDA, foreach elsewhere (bit-identical to "
+                    "off on CPU); off = torch's per-parameter loop; rmsprop has no fused kernel")
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,14 @@ class TrainConfig:
     log_every: int = opt(100, gt(0), doc="gather scalars (one host sync) every N iterations")
     checkpoint_every: int = opt(2000, gt(0))
     keep_checkpoints: int = opt(2, gt(0))
+    # Speed switches (gansweep.trainer). They change the numbers only on CUDA, so a CPU run
+    # is bit-identical whatever they say unless fast_paths_on_cpu forces them on.
+    amp: Literal["off", "bf16"] = opt(
+        "bf16", doc="bf16 autocast of G/D/C forwards on CUDA; the gradient penalty stays fp32")
+    channels_last: bool = opt(True, doc="NHWC memory format for networks and batches on CUDA")
+    compile: bool = opt(False, doc="torch.compile G and D (the GP's double backward runs eagerly)")
+    fast_paths_on_cpu: bool = opt(
+        False, doc="apply amp and channels_last on CPU too: tests run the CUDA code path this way")
 
 
 @dataclass(frozen=True)
@@ -233,6 +244,8 @@ def cross_checks(cfg: Config) -> list[str]:
         p.append("model.d_cond: the ResNet critic is conditioned through aux heads only")
     if cfg.loss.kind == "gan" and m.arch == "resnet":
         p.append("loss.kind: the ResNet models are WGAN-GP only")
+    if cfg.optim.fused == "fused" and cfg.optim.name == "rmsprop":
+        p.append("optim.fused: torch has no fused RMSprop; use auto or foreach")
     size = cfg.data.image_size
     if size is not None and (size < 8 or size % 8):
         p.append(f"data.image_size: must be a multiple of 8 and >= 8, got {size}")

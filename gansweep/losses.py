@@ -37,13 +37,20 @@ def wasserstein_estimate(d_real: torch.Tensor, d_fake: torch.Tensor) -> torch.Te
 def gradient_penalty(critic: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,
                      fake: torch.Tensor, eps: torch.Tensor | None = None) -> torch.Tensor:
     """E[(||grad_x^ D(x^)||_2 - 1)^2], x^ = eps x + (1 - eps) x~, eps ~ U[0,1] per sample
-    (Algorithm 2 lines 8-10). The graph is kept so the penalty trains D."""
+    (Algorithm 2 lines 8-10). The graph is kept so the penalty trains D.
+
+    Always float32, even inside a bf16 autocast region: autocast is switched off here, so
+    D(x^), its input gradient and the norm are fp32. A bf16 gradient (8 mantissa bits)
+    would put ~1% noise on ||grad|| - 1, a term that is ~0 at the optimum and is then
+    squared and scaled by eta = 10 (tests/test_fast_paths.py checks the value against fp32).
+    """
     if eps is None:
-        eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=real.dtype)
-    x_hat = (eps * real + (1 - eps) * fake.detach()).requires_grad_(True)
-    out = critic(x_hat)
-    (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
-    return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
+        eps = torch.rand(real.shape[0], *([1] * (real.dim() - 1)), device=real.device, dtype=torch.float32)
+    with torch.autocast(real.device.type, enabled=False):
+        x_hat = (eps * real.float() + (1 - eps) * fake.detach().float()).requires_grad_(True)
+        out = critic(x_hat).float()
+        (grad,) = torch.autograd.grad(out.sum(), x_hat, create_graph=True)
+        return (grad.flatten(1).norm(2, dim=1) - 1).pow(2).mean()
 
 
 def gan_discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor,

@@ -13,12 +13,22 @@ Which phases exist, and what each adds to its loss, follows from the config alon
 The trainer knows nothing about Ray or files: the run loop (gansweep.run) drives it.
 Nothing in `step()` reads a value back to the host: scalars stay on the device until
 `scalars()` gathers them in one transfer.
+
+Speed switches (train.amp, train.channels_last, optim.fused, train.compile) take effect on
+CUDA only, so a CPU run is bit-identical to one without them (`train.fast_paths_on_cpu`
+forces amp and channels_last on for the CPU tests of the CUDA code path). bf16 autocast
+covers the forward passes and losses; backward runs outside it (as torch recommends) and
+the gradient penalty is computed in fp32 (losses.gradient_penalty). bf16 has fp32's
+exponent range, so no loss scaling is needed. The dataset already lives on the device
+(`dataset.to(device)`), so there is no loader and nothing to pin.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
+
+import contextlib
 
 import torch
 
@@ -48,18 +58,28 @@ class Trainer:
         self.data = dataset.to(self.device)  # whole dataset on the device: batches are an index
         self.shape = DataShape(dataset.channels, dataset.image_size, dataset.num_classes,
                                dataset.num_aux_classes)
+        t = cfg.train
+        fast = self.device.type == "cuda" or t.fast_paths_on_cpu
+        self.amp = fast and t.amp == "bf16"
+        self.channels_last = fast and t.channels_last
         self.nets = build_gan(cfg.model, self.shape)
         for net in self.nets.named().values():
             net.to(self.device).train()
-        o, m = cfg.optim, cfg.model
-        self.opts = {"D": make_optimizer(self.nets.D.parameters(), o.lr_d, o),
-                     "G": make_optimizer(self.nets.G.parameters(), o.lr_g, o)}
+            if self.channels_last:
+                net.to(memory_format=torch.channels_last)
+        # Compiled callables beside the modules: state_dicts keep their plain keys, and the
+        # GP calls the eager D (AOTAutograd cannot do the penalty's double backward).
+        self.G = torch.compile(self.nets.G) if t.compile else self.nets.G
+        self.D = torch.compile(self.nets.D) if t.compile else self.nets.D
+        o, dev = cfg.optim, self.device
+        self.opts = {"D": make_optimizer(self.nets.D.parameters(), o.lr_d, o, dev),
+                     "G": make_optimizer(self.nets.G.parameters(), o.lr_g, o, dev)}
         for i, c in enumerate(self.nets.classifiers):
-            self.opts[f"C{i}"] = make_optimizer(c.parameters(), o.lr_c, o)
+            self.opts[f"C{i}"] = make_optimizer(c.parameters(), o.lr_c, o, dev)
         if self.nets.classifiers:
             # Algorithm 4 line 29 updates theta with Adam on L_C, written apart from line 17's
             # update on L_G; as in a TF1 `minimize` per loss, it has its own moment estimates.
-            self.opts["G_via_C"] = make_optimizer(self.nets.G.parameters(), o.lr_g, o)
+            self.opts["G_via_C"] = make_optimizer(self.nets.G.parameters(), o.lr_g, o, dev)
         self.base_lr = {name: self._base_lr(name) for name in self.opts}
         self.sampler = BatchSampler(len(dataset), cfg.train.seed, self.device)
         self.choice = torch.Generator().manual_seed(cfg.train.seed)  # SC-WGAN.c; CPU, no sync
@@ -148,21 +168,37 @@ class Trainer:
 
     # --- phases ---------------------------------------------------------------------------
 
+    def _autocast(self):
+        if not self.amp:
+            return contextlib.nullcontext()
+        return torch.autocast(self.device.type, dtype=torch.bfloat16)
+
     def _batch(self, size: int):
         idx = self.sampler.next(size)
         aux = self.data.aux_labels[idx] if self.data.aux_labels is not None else None
-        return to_float(self.data.images[idx]), self.data.labels[idx], aux
+        x = to_float(self.data.images[idx])
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        return x, self.data.labels[idx], aux
 
     def _noise(self, n: int) -> torch.Tensor:
         return torch.randn(n, self.cfg.model.z_dim, device=self.device)
 
     def _critic_step(self, k: int) -> None:
-        cfg, D, G = self.cfg, self.nets.D, self.nets.G
-        x, y, y_aux = self._batch(cfg.train.batch_size)
+        x, y, y_aux = self._batch(self.cfg.train.batch_size)
+        with self._autocast():
+            loss = self._critic_loss(x, y, y_aux)
+        self._update(loss, ["D"], self.nets.D)
+        if self.cfg.loss.kind == "wgan-clip":
+            losses.clip_weights_(self.nets.D.parameters(), self.cfg.loss.clip)
+
+    def _critic_loss(self, x, y, y_aux) -> torch.Tensor:
+        cfg, D, G = self.cfg, self.D, self.G
         with torch.no_grad():
             fake = G(self._noise(x.shape[0]), y)  # Algorithm 3 line 7: G(z, c) with real c
         d_real, aux_real = D(x, y)
         d_fake, aux_fake = D(fake, y)
+        d_real, d_fake = d_real.float(), d_fake.float()  # no-ops in fp32
         s = self._scalars
         s["d_real"], s["d_fake"] = d_real.mean(), d_fake.mean()
         if cfg.loss.kind == "gan":
@@ -171,7 +207,7 @@ class Trainer:
             loss = losses.wgan_critic_loss(d_real, d_fake)
             s["wasserstein"] = losses.wasserstein_estimate(d_real, d_fake)
             if cfg.loss.kind == "wgan-gp":
-                s["gp"] = losses.gradient_penalty(lambda xh: D(xh, y)[0], x, fake)
+                s["gp"] = losses.gradient_penalty(lambda xh: self.nets.D(xh, y)[0], x, fake)
                 loss = loss + cfg.loss.eta * s["gp"]
         if aux_real:
             labels = [y, y_aux][:len(aux_real)]
@@ -183,17 +219,21 @@ class Trainer:
             s["sharing_distance"] = self._sharing_distance(train="D")
             loss = loss + cfg.loss.sharing_lambda * s["sharing_distance"]
         s["d_loss"] = loss
-        self._update(loss, ["D"], D)
-        if cfg.loss.kind == "wgan-clip":
-            losses.clip_weights_(D.parameters(), cfg.loss.clip)
+        return loss
 
     def _generator_step(self, k: int) -> None:
-        cfg, D, G = self.cfg, self.nets.D, self.nets.G
         # Classes ~ p_data (Algorithm 3 line 29): the labels of the next real batch.
-        _, y, y_aux = self._batch(cfg.train.batch_size_g or cfg.train.batch_size)
+        _, y, y_aux = self._batch(self.cfg.train.batch_size_g or self.cfg.train.batch_size)
+        with self._autocast():
+            loss = self._generator_loss(y, y_aux)
+        self._update(loss, ["G"], self.nets.G)
+
+    def _generator_loss(self, y, y_aux) -> torch.Tensor:
+        cfg, D, G = self.cfg, self.D, self.G
         fake = G(self._noise(y.shape[0]), y)
-        with _frozen(D):
+        with _frozen(self.nets.D):
             d_fake, aux_fake = D(fake, y)
+        d_fake = d_fake.float()
         if cfg.loss.kind == "gan":
             loss = losses.gan_generator_loss(d_fake)
         else:
@@ -203,7 +243,7 @@ class Trainer:
             self._scalars["g_cls_loss"] = losses.classifier_loss(None, aux_fake, None, labels)
             loss = loss + cfg.loss.omega_g * self._scalars["g_cls_loss"]
         self._scalars["g_loss"] = loss
-        self._update(loss, ["G"], G)
+        return loss
 
     def _classifier_step(self, k: int) -> None:
         cfg, G = self.cfg, self.nets.G
@@ -212,10 +252,11 @@ class Trainer:
             which = int(torch.randint(2, (1,), generator=self.choice))
         C = self.nets.classifiers[which]
         x, y, y_aux = self._batch(cfg.train.batch_size)
-        fake = G(self._noise(x.shape[0]), y)
         t = [y, y_aux][which]
-        logits_real, logits_fake = C(x), C(fake)
-        loss = losses.classifier_loss([logits_real], [logits_fake], [t], [t])
+        with self._autocast():
+            fake = self.G(self._noise(x.shape[0]), y)
+            logits_real, logits_fake = C(x), C(fake)
+            loss = losses.classifier_loss([logits_real], [logits_fake], [t], [t])
         s = self._scalars
         s[f"c{which}_loss"] = loss
         s[f"c{which}_acc_real"] = losses.accuracy(logits_real, t)
