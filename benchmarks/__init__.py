@@ -1,0 +1,1 @@
+"""Reproducible speed benchmarks (`make bench`); records go to benchmarks/results/."""

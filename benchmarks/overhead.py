@@ -1,0 +1,121 @@
+"""Sweep overhead: what a trial spends outside training and evaluation, and the start-up time.
+
+    python -m benchmarks.overhead            # the quickstart spec's smoke sweep (2 trials)
+    python -m benchmarks.overhead --smoke    # the same without the `gansweep run` start-up part
+
+(1) In-process: `run_sweep(smoke_test(load_spec("sweeps/quickstart.yaml")), ...)`. For each
+trial, Ray's `time_total_s` (last line of <trial>/result.json: the trainable's own clock,
+from its start to its last report) against the `time` of the last line of
+<trial>/metrics.jsonl (gansweep.run's clock: training + evaluation, started after the
+Trainer is built). Their difference is the trial's overhead: building the config, the
+Trainer and its dataset, Ray's checkpoint persistence per report. The sweep's wall time
+(Ray start-up included) is compared with the sum over trials of training + evaluation,
+divided by the trials that can run at once.
+(2) As a user starts it: `python -m gansweep.cli run sweeps/quickstart.yaml --smoke-test` in
+a subprocess, and the seconds until the first line of any trial's metrics.jsonl exists
+(the first training step has finished; smoke runs log every step).
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from benchmarks.common import ROOT
+
+SPEC = ROOT / "sweeps" / "quickstart.yaml"
+
+
+def _last_json_line(path: Path) -> dict:
+    lines = [x for x in path.read_text().splitlines() if x.strip()]
+    return json.loads(lines[-1])
+
+
+def trial_overheads(experiment: Path) -> list[dict]:
+    out = []
+    for result in sorted(experiment.glob("*/result.json")):
+        trial = result.parent
+        if not (trial / "metrics.jsonl").exists() or not result.read_text().strip():
+            continue
+        ray_total = _last_json_line(result)["time_total_s"]
+        work = _last_json_line(trial / "metrics.jsonl")["time"]
+        out.append({"trial": trial.name, "ray_time_total_s": ray_total, "train_and_eval_s": work,
+                    "overhead_s": ray_total - work, "overhead_share": 1 - work / ray_total})
+    return out
+
+
+def in_process(tmp: Path) -> dict:
+    from gansweep.sweep.spec import load_spec, smoke_test
+    from gansweep.sweep.storage import Location
+    from gansweep.sweep.tuner import run_sweep
+
+    spec = smoke_test(load_spec(SPEC))
+    t = time.perf_counter()
+    run_sweep(spec, Location(tmp).child("bench"), progress_every_s=3600)
+    wall = time.perf_counter() - t
+    trials = trial_overheads(tmp / "bench")
+    parallel = min(spec.trials, os.cpu_count() or 1)
+    work = sum(r["train_and_eval_s"] for r in trials)
+    return {"spec": "smoke_test(sweeps/quickstart.yaml)", "trials": trials, "sweep_wall_s": wall,
+            "parallel_trials": parallel,
+            "mean_trial_overhead_share": sum(r["overhead_share"] for r in trials) / max(len(trials), 1),
+            "sweep_overhead_share": 1 - work / (wall * parallel)}
+
+
+def time_to_first_step(tmp: Path, timeout: float = 300.0) -> dict:
+    """Seconds from launching `gansweep run` to the first metrics.jsonl line of any trial."""
+    name = f"first-step-{os.getpid()}"
+    cmd = [sys.executable, "-m", "gansweep.cli", "run", str(SPEC), "--smoke-test",
+           "--storage", str(tmp), "--name", name]
+    # Trials write metrics.jsonl in Ray's per-trial working dir; with local storage that is
+    # synced to tmp/name/<trial>, so look in both places.
+    patterns = [str(tmp / name / "*" / "metrics.jsonl"),
+                f"/tmp/ray/session_*/artifacts/*/{name}/working_dirs/*/metrics.jsonl"]
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    first = None
+    try:
+        while first is None and time.perf_counter() - t0 < timeout and proc.poll() is None:
+            for pattern in patterns:
+                if any(os.path.getsize(f) > 0 for f in glob.glob(pattern)):
+                    first = time.perf_counter() - t0
+                    break
+            time.sleep(0.05)
+        rc = proc.wait(timeout=max(1.0, timeout - (time.perf_counter() - t0)))
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    return {"command": "python -m gansweep.cli run sweeps/quickstart.yaml --smoke-test",
+            "seconds_to_first_training_step": first, "total_s": time.perf_counter() - t0, "returncode": rc}
+
+
+def run_all(smoke: bool = False) -> dict:
+    with tempfile.TemporaryDirectory(prefix="gansweep-bench-") as tmp:
+        out = in_process(Path(tmp))
+        if not smoke:
+            out["startup"] = time_to_first_step(Path(tmp))
+    for r in out["trials"]:
+        print(f"trial {r['trial']}: Ray {r['ray_time_total_s']:.1f} s, train+eval {r['train_and_eval_s']:.1f} s, "
+              f"overhead {100 * r['overhead_share']:.0f}%", flush=True)
+    if "startup" in out:
+        print(f"gansweep run -> first training step: {out['startup']['seconds_to_first_training_step']} s")
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--smoke", action="store_true")
+    args = p.parse_args(argv)
+    run_all(args.smoke)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,56 @@
+"""Every benchmark script runs in --smoke mode, so none of them rots between `make bench` runs."""
+
+import pytest
+import torch
+
+from benchmarks import memory, overhead, packing, plain_loop, run, throughput
+from benchmarks.common import NO_GPU, cifar_like
+
+
+def test_throughput_smoke_measures_trainer_and_plain_loop():
+    (r,) = throughput.run_all(torch.device("cpu"), smoke=True, presets=["AC-WGAN.b"])
+    assert r["trainer_it_s"] > 0 and r["plain_it_s"] > 0 and r["ratio_trainer_over_plain"] > 0
+    assert r["trainer_switches"] == {"amp": False, "channels_last": False, "optimizer": "foreach",
+                                     "compile": False}
+
+
+def test_plain_loop_trains_the_same_networks():
+    loop = plain_loop.from_preset("WGAN", cifar_like(64), "cpu", throughput.SMOKE)
+    before = [p.clone() for p in loop.G.parameters()]
+    loop.step()
+    assert any(not torch.equal(a, b) for a, b in zip(before, loop.G.parameters()))
+    assert plain_loop.main(["--smoke"]) == 0
+
+
+def test_memory_smoke_reports_peak_rss():
+    (r,) = memory.run_all("cpu", smoke=True, presets=["WGAN"])
+    assert r["peak_rss_mb"] >= r["rss_after_imports_and_data_mb"] > 0
+    assert r["cuda_max_allocated_mb"] == NO_GPU
+
+
+def test_packing_is_recorded_as_not_measured_without_a_gpu():
+    if torch.cuda.is_available():
+        pytest.skip("a GPU is present: packing measures for real (see test_packing_smoke)")
+    assert packing.measure() == {"measured": False, "reason": NO_GPU}
+
+
+@pytest.mark.slow
+def test_packing_smoke_runs_ray_tasks():
+    r = packing.measure((1, 2), seconds=1.0, smoke=True, device="cpu")
+    assert [x["trials"] for x in r["results"]] == [1, 2]
+    assert all(x["aggregate_it_s"] > 0 for x in r["results"])
+
+
+@pytest.mark.slow
+def test_overhead_smoke_reads_ray_and_gansweep_clocks():
+    r = overhead.run_all(smoke=True)
+    assert len(r["trials"]) == 2
+    for t in r["trials"]:
+        assert 0 < t["train_and_eval_s"] < t["ray_time_total_s"]
+        assert 0 < t["overhead_share"] < 1
+
+
+@pytest.mark.slow
+def test_make_bench_smoke(capsys):
+    assert run.main(["--smoke"]) == 0
+    assert "| throughput WGAN" in capsys.readouterr().out
