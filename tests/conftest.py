@@ -1,8 +1,14 @@
 """Shared fixtures: tiny configs that train in milliseconds on the embedded digits."""
 
 import pytest
+import torch
 
 from gansweep.config import deep_merge, nest, resolve
+
+# The tests' networks are tiny: splitting each op over threads costs more than the op, and
+# on a busy 2-core machine a spinning second thread made a 30 ms step take 3 s. Ray's trial
+# workers get OMP_NUM_THREADS=1 from Ray itself.
+torch.set_num_threads(1)
 
 
 def tiny_config(preset: str, **overrides):

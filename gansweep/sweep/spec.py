@@ -418,7 +418,7 @@ def smoke_test(spec: SweepSpec, iterations: int = 4) -> SweepSpec:
     for name in ("cifar100", "cifar10", "mnist"):
         metric = metric.replace(name, "digits")
     search, grid = _smoke_search(spec)
-    replicates = min(spec.replicates, 2)
+    replicates = 1 if grid else min(spec.replicates, 2)
     num_samples = grid or (1 if replicates > 1 else min(spec.num_samples, 2))
     scheduler = spec.scheduler and replace(spec.scheduler, grace_period=eval_every)
     return replace(spec, layers=layers, search=search, num_samples=num_samples,

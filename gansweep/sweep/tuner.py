@@ -100,7 +100,7 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
             search_alg=ReplicatedOptunaSearch(spec), scheduler=scheduler,
             metric=OBJECTIVE, mode=spec.mode, num_samples=spec.trials,
             max_concurrent_trials=spec.max_concurrent_trials or None,
-            trial_dirname_creator=trial_dirname, reuse_actors=False),
+            trial_dirname_creator=trial_dirname, reuse_actors=True),
         run_config=tune.RunConfig(
             name=os.path.basename(where.path), storage_path=storage_path,
             failure_config=tune.FailureConfig(max_failures=spec.max_failures),

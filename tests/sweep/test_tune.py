@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import ray
 
+from gansweep.cli import main as cli
 from gansweep.sweep.spec import load_spec, parse_spec, smoke_test
 from gansweep.sweep.storage import SPEC_FILE, TRIALS_FILE, Location
 from gansweep.sweep.tuner import run_sweep
@@ -59,7 +60,7 @@ def crash_spec():
         "search": {"optim.lr_d": {"loguniform": [1e-4, 1e-3]}}}), iterations=6)
 
 
-def test_a_trial_that_crashes_resumes_to_the_uninterrupted_numbers(storage):
+def test_a_trial_that_crashes_resumes_to_the_uninterrupted_numbers(storage, capsys):
     spec = replace(crash_spec(), num_samples=1, replicates=1, max_failures=1)  # evals at 3, 6
     straight, crashed = Location(storage).child("straight"), Location(storage).child("crashed")
     run_sweep(spec, straight, progress_every_s=1e9)
@@ -69,6 +70,10 @@ def test_a_trial_that_crashes_resumes_to_the_uninterrupted_numbers(storage):
     assert marker.exists() and not grid.errors
     (ledger,) = crashed.read_json(TRIALS_FILE).values()
     assert ledger["state"] == "finished" and ledger["failures"] == 1
+    capsys.readouterr()
+    assert cli(["status", crashed.uri]) == 0
+    table = capsys.readouterr().out
+    assert "1 of 1 trials started" in table and "finished  6" in table and "1 finished" in table
     # Ray starts a retried trial's result.json afresh; gansweep's metrics.jsonl (restored
     # with the checkpoint and cut back to it) is the complete record.
     logs = [log(where) for where in (straight, crashed)]
