@@ -25,6 +25,14 @@ PRESETS = ("WGAN", "AC-WGAN.b", "ResNet.b")
 
 
 def _peak_rss_mb() -> float:
+    """This process's peak RSS. Linux keeps ru_maxrss across exec (it would report the
+    parent's peak), so read VmHWM, which belongs to the process's own address space."""
+    try:
+        for line in open("/proc/self/status"):
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
 
 

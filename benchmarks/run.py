@@ -40,10 +40,15 @@ def table(record: dict, path: str) -> str:
     m = record["machine"]
     rows = [f"Recorded {record['date']} on {m['cpu']} ({m['cpus']} cores), device `{m['device']}`, "
             f"torch {m['torch']}, commit `{m['git_commit'][:12]}`, by `{record['command']}` "
-            f"(record: `{path}`).", "",
+            f"(record: `{path}`). Load average at start: {m['load_average_at_start'][0]:.1f} on "
+            f"{m['cpus']} cores (the machine is shared; figures move with it). FID timings use "
+            f"{'random Inception weights of the real architecture' if 'RANDOM' in record['eval']['weights'] else 'the real Inception weights'}.",
+            "",
             "| figure | value |", "|---|---|"]
     for r in record["throughput"]:
-        rows.append(f"| throughput {r['preset']} (batch {r['batch_size']}, n_D {r['n_critic']}): trainer / plain "
+        g = f", G batch {r['batch_size_g']}" if r["batch_size_g"] != r["batch_size"] else ""
+        rows.append(f"| throughput {r['preset']} (width {r['width']}, batch {r['batch_size']}{g}, n_D {r['n_critic']}): "
+                    f"trainer / plain "
                     f"| {r['trainer_it_s']:.3f} / {r['plain_it_s']:.3f} it/s, ratio **{r['ratio_trainer_over_plain']:.2f}** |")
     for r in record["eval"]["results"]:
         rows.append(f"| FID eval, {r['samples']} samples: gansweep / pytorch-fid "
@@ -87,7 +92,7 @@ def main(argv=None) -> int:
     print("== throughput", flush=True)
     record["throughput"] = throughput.run_all(device, args.smoke)
     print("== evaluation", flush=True)
-    samples = args.eval_samples or ([20] if args.smoke else [500 if device.type == "cpu" else 5000])
+    samples = args.eval_samples or ([20] if args.smoke else [200 if device.type == "cpu" else 5000])
     record["eval"] = eval_seconds(device, samples)
     print("== sweep overhead", flush=True)
     record["overhead"] = overhead.run_all(args.smoke)

@@ -7,7 +7,8 @@ Thesis sizes (seed 000, Table 4.2/4.3 and Appendix D): 32x32x3 images, batch 64,
 z 128; DCGAN width 64, ResNet width 128 with G batch 128. The data are random uint8 images
 of CIFAR-100's shape held in memory (benchmarks.common.cifar_like), so data loading is not
 measured. Both loops get a warmup iteration, then run in alternating rounds (trainer, plain,
-trainer, plain, ...) so that a change of machine load hits both alike. The trainer's figure
+trainer, plain, ...) so that a change of machine load hits both alike: at least two rounds,
+more until each loop has run 20 s. The trainer's figure
 includes what a real run does per step (learning-rate schedule, scalars kept on the device,
 gradient norms for the log) and one `scalars()` read per round.
 """
@@ -32,8 +33,9 @@ def preset_config(preset: str, device: torch.device, overrides: dict | None = No
     return resolve(raw)
 
 
-def measure(preset: str, device: torch.device, rounds: int = 3, per_round: int = 2,
-            overrides: dict | None = None, data=None) -> dict:
+def measure(preset: str, device: torch.device, rounds: int = 2, per_round: int = 1,
+            overrides: dict | None = None, data=None, seconds: float = 0.0) -> dict:
+    """At least `rounds` alternating rounds, more until each loop has run `seconds`."""
     import time
 
     data = data if data is not None else cifar_like()
@@ -53,10 +55,12 @@ def measure(preset: str, device: torch.device, rounds: int = 3, per_round: int =
         sync(device)
         spent[name] += time.perf_counter() - t
 
-    for _ in range(rounds):
+    done = 0
+    while done < rounds or min(spent.values()) < seconds:
         run("trainer", trainer.step)
         run("plain", plain.step)
-    n = rounds * per_round
+        done += 1
+    n = done * per_round
     rates = {k: n / v for k, v in spent.items()}
     return {"preset": preset, "iterations_each": n, "batch_size": cfg.train.batch_size,
             "batch_size_g": cfg.train.batch_size_g or cfg.train.batch_size, "n_critic": cfg.train.n_critic,
@@ -72,8 +76,8 @@ def run_all(device: torch.device, smoke: bool = False, presets=PRESETS) -> list[
     data = cifar_like(256 if smoke else 2048)
     out = []
     for preset in presets:
-        r = measure(preset, device, rounds=1 if smoke else 2, per_round=1,
-                    overrides=SMOKE if smoke else None, data=data)
+        r = measure(preset, device, rounds=1 if smoke else 2, overrides=SMOKE if smoke else None,
+                    data=data, seconds=0.0 if smoke else 20.0)
         print(f"{preset:10s} trainer {r['trainer_it_s']:.3f} it/s | plain {r['plain_it_s']:.3f} it/s | "
               f"ratio {r['ratio_trainer_over_plain']:.3f}", flush=True)
         out.append(r)

@@ -51,6 +51,13 @@ def test_overhead_smoke_reads_ray_and_gansweep_clocks():
 
 
 @pytest.mark.slow
-def test_make_bench_smoke(capsys):
+def test_make_bench_smoke(capsys, monkeypatch):
+    """run.py's wiring and table, with eval_speed's and throughput's smoke runs; the sweep
+    overhead's own smoke test is above, so its (40 s) run is replaced by its result's shape."""
+    trial = {"trial": "t", "ray_time_total_s": 2.0, "train_and_eval_s": 1.0, "overhead_s": 1.0,
+             "overhead_share": 0.5}
+    monkeypatch.setattr(overhead, "run_all", lambda smoke: {
+        "trials": [trial], "sweep_wall_s": 3.0, "parallel_trials": 2,
+        "mean_trial_overhead_share": 0.5, "sweep_overhead_share": 0.6})
     assert run.main(["--smoke"]) == 0
     assert "| throughput WGAN" in capsys.readouterr().out
