@@ -94,14 +94,25 @@ def test_a_killed_driver_is_resumed_to_exactly_all_trials(cluster, tmp_path):
 def test_removing_a_worker_node_mid_sweep_loses_no_trial(cluster, tmp_path):
     worker = cluster.add_node(num_cpus=1)
     ray.init(address=cluster.address, log_to_driver=False)
-    spec = parse_spec({**TINY, "num_samples": 2, "replicates": 1, "iterations": 24})
+    spec = parse_spec({**TINY, "num_samples": 2, "replicates": 1, "iterations": 80})
     where = Location(tmp_path / "runs").child("tiny")
     outcome = {}
     sweep = threading.Thread(target=lambda: outcome.update(grid=run_sweep(spec, where, progress_every_s=1e9)))
     sweep.start()
     # Two trials run at once only when one of them is on the worker (the head has 1 CPU).
-    wait_for(lambda: any(e["state"] == "running" and e.get("node_id") == worker.node_id
-                         for e in ledger(where).values()), what="a trial reporting from the worker")
+    def reporting_from_worker():  # Ray's own per-report files: no ledger flush delay
+        assert sweep.is_alive(), "the sweep ended before a trial reported from the worker"
+        for d in where.subdirs():
+            lines = where.read_text(f"{d}/result.json").splitlines() if where.exists(f"{d}/result.json") else []
+            try:
+                last = json.loads(lines[-1]) if lines else {}
+            except json.JSONDecodeError:  # a line still being written
+                continue
+            if last.get("node_id") == worker.node_id and last.get("iteration", 0) < 60:
+                return True
+        return False
+
+    wait_for(reporting_from_worker, timeout=120, what="a trial reporting from the worker")
     cluster.remove_node(worker, allow_graceful=False)
     sweep.join(timeout=300)
     assert not sweep.is_alive()
