@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import copy
 
+from gansweep.presets_dcgan import DCGAN_PRESETS
+
 # Conditioning of Table 4.1. Heads/classifiers count: 1 = fine labels, 2 = fine + auxiliary.
 _CWGAN_A = {"model": {"g_cond": "concat", "d_cond": "concat"}}
 _AC_A = {"model": {"g_cond": "concat", "aux_heads": 1}}
@@ -79,6 +81,7 @@ PRESETS: dict[str, dict] = {
 PRESETS["ResNet.b"] = _merge(PRESETS["ResNet.a"], {"model": {"aux_heads": 2}})
 PRESETS["STL-classifier"] = _merge(PRESETS["MTL-classifier"], {
     "model": {"sharing": "none", "shared_layers": 0}, "data": {"aux": "none"}})
+PRESETS.update(DCGAN_PRESETS)  # seeds 002 and 004
 
 
 def preset_values(name: str) -> dict:

@@ -19,6 +19,12 @@ EXPECTED = {
     "SC-WGAN.a": ([], [100], True, False), "SC-WGAN.b": ([], [100], True, False),
     "SC-GAN.a": ([], [100], True, False), "SC-WGAN.c": ([], [100, 20], True, False),
     "ResNet.a": ([100], [], True, False), "ResNet.b": ([100, 20], [], True, False),
+    # seeds 002 and 004 (gansweep.presets_dcgan)
+    "DCGAN-MNIST": ([], [], False, False), "DCGAN-MNIST-compact": ([], [], False, False),
+    "CDCGAN": ([], [], True, True), "CDCGAN-LS": ([], [], True, True),
+    "CDCGAN-extended": ([], [], True, True), "CDCGAN-newconcat": ([], [], True, True),
+    "CGAN-dense": ([], [], True, True), "DCGAN-CIFAR10": ([], [], False, False),
+    "WGAN-clip-CIFAR10": ([], [], False, False), "WGAN-GP-CIFAR10": ([], [], False, False),
 }
 
 
