@@ -351,9 +351,8 @@ def _radford_checks(m: ModelConfig) -> list[str]:
     thesis's heads, classifiers and sharing do not apply to them, nor their label inputs
     to the thesis's networks."""
     if m.arch not in RADFORD_ARCHS:
-        new = [f"model.{k}: {v} is for model.arch radford" for k, v in
-               (("g_cond", m.g_cond), ("d_cond", m.d_cond)) if v in ("conv", "channels")]
-        return new
+        return [f"model.{k}: {v} is for model.arch radford" for k, v in
+                (("g_cond", m.g_cond), ("d_cond", m.d_cond)) if v in ("conv", "channels")]
     p = []
     g_ok, d_ok = _RADFORD_COND[m.arch]
     if m.g_cond not in g_ok:
