@@ -139,3 +139,19 @@ def test_every_preset_trains_on_its_dataset_format(preset, real_format_data):
     size, channels = {"mnist": (cfg.data.image_size or 28, 1), "cifar10": (32, 3)}[cfg.data.name]
     x = trainer.sample(torch.randn(3, 4), torch.arange(3))
     assert x.shape == (3, channels, size, size)
+
+
+def test_mnist_cdcgan_sweep_is_the_documents_grid_at_equal_epochs():
+    from pathlib import Path
+
+    from gansweep.sweep.spec import load_spec
+
+    spec = load_spec(Path(__file__).parents[1] / "sweeps" / "mnist_cdcgan.yaml")
+    grid = {q.key: q.values for q in spec.search}
+    assert spec.trials == 40 and set(grid["train.batch_size"]) == {25, 50, 100, 128, 200}
+    assert set(grid["optim.lr"]) == {0.2, 0.02, 0.002, 0.0002} and set(grid["loss.real_label"]) == {1.0, 0.9}
+    # The document's choice, batch 100 and lr 2e-4, is one point; every batch size gets 30
+    # epochs of MNIST (60000 / batch iterations each), and one lr drives G and D.
+    chosen = spec.config({"train.batch_size": 100, "optim.lr": 0.0002, "loss.real_label": 0.9})
+    assert (chosen.train.iterations, chosen.optim.lr_g, chosen.optim.lr_d) == (18_000, 2e-4, 2e-4)
+    assert spec.config({"train.batch_size": 25, "optim.lr": 0.2, "loss.real_label": 1.0}).train.iterations == 72_000
