@@ -8,6 +8,10 @@
        left, giving one logit. The sigmoid lives in BCE-with-logits (losses.py); the WGANs of
        seed 004 take the logit as it is ("we simply remove the sigmoid output layer").
 
+Activations: seed 002's text says ReLU in both networks (Appendix 7.5, 7.11); the code it
+adapted (H. Kang's) uses LeakyReLU(0.2) in both. We take Radford et al.'s split, which seed
+004 states: ReLU in G as the text, LeakyReLU(0.2) in D as the code.
+
 With L layers and base width w, G's hidden layers have w*2^(L-2), ..., 2w, w channels and D's
 w, 2w, ..., w*2^(L-2): seed 002's reference DCGAN (Appendix 7.5, L = 5, w = 128) is
 1024-512-256-128 / 128-256-512-1024, its compact DCGAN (section 2, L = 4) 512-256-128 /
