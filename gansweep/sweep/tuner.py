@@ -74,6 +74,9 @@ def _trainable(spec: SweepSpec):
     return tune.with_resources(train_trial, {"cpu": spec.cpu, "gpu": spec.gpu})
 
 
+_USER_MAX_PENDING = os.environ.get("TUNE_MAX_PENDING_TRIALS_PG")
+
+
 def trial_dirname(trial) -> str:
     return trial.trial_id
 
@@ -92,6 +95,11 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
                                   grace_period=spec.scheduler.grace_period,
                                   reduction_factor=spec.scheduler.reduction_factor)
     ledger = Ledger(where, spec.metric, spec.mode, spec.iterations, every_s=progress_every_s)
+    # Tune keeps one trial pending at a time for an adaptive searcher, so each trial waited
+    # for the one before it to start running (a worker start and imports, seconds each): a
+    # configuration's replicates, which the searcher hands out together, started one by one.
+    # Let them start together; the user's own setting wins.
+    os.environ["TUNE_MAX_PENDING_TRIALS_PG"] = _USER_MAX_PENDING or str(max(2, spec.replicates))
     storage_path = os.path.dirname(where.path) if where.is_local else where.uri.rsplit("/", 1)[0]
     return tune.Tuner(
         _trainable(spec),
