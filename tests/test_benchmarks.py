@@ -52,12 +52,20 @@ def test_overhead_smoke_reads_ray_and_gansweep_clocks():
 
 @pytest.mark.slow
 def test_make_bench_smoke(capsys, monkeypatch):
-    """run.py's wiring and table, with eval_speed's and throughput's smoke runs; the sweep
-    overhead's own smoke test is above, so its (40 s) run is replaced by its result's shape."""
+    """run.py's wiring and table, with eval_speed's smoke run. Throughput, memory and the
+    sweep overhead have their own smoke tests above, so their runs are replaced here by
+    results of the same shape (they would add minutes to the suite and test nothing new)."""
     trial = {"trial": "t", "ray_time_total_s": 2.0, "train_and_eval_s": 1.0, "overhead_s": 1.0,
              "overhead_share": 0.5}
     monkeypatch.setattr(overhead, "run_all", lambda smoke: {
         "trials": [trial], "sweep_wall_s": 3.0, "parallel_trials": 2,
         "mean_trial_overhead_share": 0.5, "sweep_overhead_share": 0.6})
+    monkeypatch.setattr(throughput, "run_all", lambda device, smoke: [{
+        "preset": "WGAN", "width": 8, "batch_size": 8, "batch_size_g": 8, "n_critic": 2,
+        "trainer_it_s": 2.0, "plain_it_s": 2.1, "ratio_trainer_over_plain": 0.95}])
+    monkeypatch.setattr(memory, "run_all", lambda device, smoke: [{
+        "preset": "WGAN", "peak_rss_mb": 900.0, "cuda_max_allocated_mb": NO_GPU}])
     assert run.main(["--smoke"]) == 0
-    assert "| throughput WGAN" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "| throughput WGAN" in out and "ratio **0.95**" in out
+    assert "| FID eval, 20 samples: gansweep / pytorch-fid" in out
