@@ -52,7 +52,8 @@ def measure(counts=COUNTS, preset: str = "WGAN", seconds: float = 20.0, smoke: b
 
     started_here = not ray.is_initialized()
     if started_here:
-        ray.init(include_dashboard=False, log_to_driver=False, num_cpus=max(counts) if smoke else None)
+        ray.init(address="local", include_dashboard=False, log_to_driver=False,
+                 num_cpus=max(counts) if smoke else None)
     try:
         remote = ray.remote(_trial)
         out = {}
