@@ -80,6 +80,9 @@ PRESETS["ResNet.b"] = _merge(PRESETS["ResNet.a"], {"model": {"aux_heads": 2}})
 PRESETS["STL-classifier"] = _merge(PRESETS["MTL-classifier"], {
     "model": {"sharing": "none", "shared_layers": 0}, "data": {"aux": "none"}})
 
+from gansweep.presets_depth import DEPTH_PRESETS  # noqa: E402  seed 001's models
+PRESETS.update(DEPTH_PRESETS)
+
 
 def preset_values(name: str) -> dict:
     values = copy.deepcopy(PRESETS[name])
