@@ -93,3 +93,13 @@ def test_r2_sweep_smoke_test_stays_on_its_points():
     assert spec.config({}).data.name == "swissroll" and spec.metric == "hq_swissroll"
     assert smoke_test(load_spec("sweeps/depth_mnist.yaml")).metric == "is_digits"
     assert metric_direction("hq_gaussians8") == metric_direction("modes_swissroll") == "max"
+
+
+def test_report_scatter_of_a_saved_r2_generator(tmp_path):
+    from analysis.points import plot_points
+    from gansweep.run import load_trainer, run_training
+
+    run_training(tiny_config("M0_A"), tmp_path / "run", 2)
+    task = load_trainer(tmp_path / "run", device="cpu")
+    out = plot_points(task, load_dataset(task.cfg.data).points, tmp_path / "points.png", n=500)
+    assert out["points"].shape == (500, 2) and (tmp_path / "points.png").stat().st_size > 1000
