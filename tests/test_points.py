@@ -95,11 +95,19 @@ def test_r2_sweep_smoke_test_stays_on_its_points():
     assert metric_direction("hq_gaussians8") == metric_direction("modes_swissroll") == "max"
 
 
-def test_report_scatter_of_a_saved_r2_generator(tmp_path):
+def test_a_saved_r2_generator_gets_its_scatter_and_fresh_evaluation(tmp_path, capsys):
+    import json
+
     from analysis.points import plot_points
+    from gansweep.cli import main as cli
     from gansweep.run import load_trainer, run_training
 
     run_training(tiny_config("M0_A"), tmp_path / "run", 2)
     task = load_trainer(tmp_path / "run", device="cpu")
     out = plot_points(task, load_dataset(task.cfg.data).points, tmp_path / "points.png", n=500)
     assert out["points"].shape == (500, 2) and (tmp_path / "points.png").stat().st_size > 1000
+    capsys.readouterr()
+    assert cli(["eval", str(tmp_path / "run"), "--samples", "300", "--seed", "7"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert set(report["metrics"]) == {"modes_swissroll", "hq_swissroll"} and report["samples"] == 300
+    assert report["provenance"]["hq_swissroll"]["z_seed"] == 7

@@ -94,14 +94,16 @@ class PointEvaluator:
     from the model's prior (section 5.1: "a fixed set of 10000 random noise vectors").
     """
 
-    def __init__(self, cfg, dataset, device):
+    def __init__(self, cfg, dataset, device, *, z_seed: int = EVAL_Z_SEED, samples: int | None = None):
+        """`z_seed` / `samples` other than the run's: `gansweep eval` on fresh latents."""
         self.cfg, self.dataset, self.device = cfg, dataset, torch.device(device)
+        self.z_seed, self.samples = z_seed, samples or cfg.eval.samples
         known = point_metrics(dataset.name)
         bad = [m for m in cfg.eval.metrics if m not in known]
         if bad:
             raise ValueError(f"eval.metrics: unknown {bad}; known for {dataset.name}: {', '.join(known)}")
         self.metrics = list(cfg.eval.metrics) or known
-        self.z, _ = fixed_latents(cfg.eval.samples, cfg.model.z_dim, 0, EVAL_Z_SEED, cfg.model.z_dist)
+        self.z, _ = fixed_latents(self.samples, cfg.model.z_dim, 0, z_seed, cfg.model.z_dist)
         self.last_timings: dict[str, float] = {}
 
     @torch.no_grad()
@@ -122,5 +124,5 @@ class PointEvaluator:
             out[name] = Provenance(name, impl, "points-R2", None, n_generated=len(self.z),
                                    n_real=len(self.dataset), real_split="generated",
                                    dataset=f"{self.dataset.name}@{self.dataset.dim}",
-                                   z_seed=EVAL_Z_SEED).to_dict()
+                                   z_seed=self.z_seed).to_dict()
         return out
