@@ -83,19 +83,25 @@ class DataConfig:
 @dataclass(frozen=True)
 class ModelConfig:
     preset: str = opt("WGAN", doc="the named preset these values started from")
-    arch: Literal["dcgan", "resnet", "acgan", "mtl_classifier", "residual_mlp", "residual_dcgan"] = opt(
-        "dcgan", doc="network family; residual_mlp / residual_dcgan are seed 001's depth study")
+    arch: Literal["dcgan", "resnet", "acgan", "mtl_classifier", "radford", "dense",
+                  "residual_mlp", "residual_dcgan"] = opt(
+        "dcgan", doc="radford: Radford et al.'s DCGAN family (seeds 002, 004); dense: seed 002's "
+                     "dense CGAN; residual_mlp / residual_dcgan: seed 001's depth study")
     width: int = opt(64, gt(0), doc="base width: D/C convs are w, 2w, 4w; G mirrors it")
     g_width: Optional[int] = opt(None, doc="generator base width when it differs from `width`")
     z_dim: int = opt(128, gt(0))
-    g_cond: Literal["none", "concat", "cin"] = opt("none", doc="how G sees the class")
-    d_cond: Literal["none", "concat", "dense"] = opt("none", doc="how the critic sees the class")
+    g_cond: Literal["none", "concat", "cin", "conv"] = opt(
+        "none", doc="how G sees the class; conv: through its own input layer (radford, seed 002 New Concat)")
+    d_cond: Literal["none", "concat", "dense", "channels", "conv"] = opt(
+        "none", doc="how the critic sees the class; channels: one-hot per pixel as input channels, "
+                    "conv: through its own input layer (radford only); dense arch: concat to the input")
     d_cond_units: int = opt(256, gt(0), doc="units of the class-vector layer of cWGAN.b")
     aux_heads: int = opt(0, within(0, 2), doc="auxiliary classifier heads on D (AC-*)")
     bifurcate_early: bool = opt(False, doc="each head gets its own last conv layer (AC-WGAN.c)")
     classifiers: int = opt(0, within(0, 2), doc="separate classifier networks (SC-*)")
     shared_layers: int = opt(0, ge(0), doc="b: layers soft-shared between D and C (or ch. 2 tasks)")
-    d_batchnorm: bool = opt(False, doc="batch norm in every D layer (normal GANs, 4.0.5)")
+    d_batchnorm: bool = opt(False, doc="batch norm in every D layer (normal GANs, 4.0.5); "
+                                       "radford/dense: in all but the first and last")
     d_dropout: float = opt(0.0, within(0.0, 1.0, hi_open=True), doc="dropout in D (AC-GAN.b)")
     activation_noise: float = opt(0.0, ge(0.0), doc="std of Gaussian noise after D activations")
     init: Literal["glorot_uniform", "normal_0.02", "normal_0.1", "torch_default"] = opt("glorot_uniform")
@@ -109,6 +115,16 @@ class ModelConfig:
     stages: int = opt(1, within(1, 4), doc="residual_dcgan resolution stages between first and last "
                                             "layer: 1 = MNIST M_cB, 2 = CIFAR-10 M_dC (Table A.2)")
     z_dist: Literal["normal", "uniform"] = opt("normal", doc="latent prior: N(0, I) or U(-1, 1) (seed 001)")
+    # Radford et al.'s DCGAN family and the dense CGAN (seeds 002, 004; models/radford.py, dense.py)
+    g_layers: int = opt(4, ge(2), doc="radford/dense: G's layers, projection and output included")
+    d_layers: int = opt(4, ge(2), doc="radford/dense: D's layers, output included")
+    kernel: int = opt(4, ge(2), doc="radford: filter size of the stride-2 (transposed) convolutions")
+    g_fit: Literal["mirror", "valid"] = opt(
+        "mirror", doc="radford: how G reaches the image size: D's plan backwards, or doublings and "
+                      "a last stride-1 valid layer (seed 002's compact DCGAN: 16 -> 28 by 13x13)")
+    extra_layers: int = opt(0, ge(0), doc="radford: size-keeping conv layers added to G and D "
+                                          "(seed 002's extended CDCGAN: 2)")
+    g_batchnorm: bool = opt(True, doc="radford/dense: batch norm on G's hidden layers")
 
 
 @dataclass(frozen=True)
@@ -140,6 +156,8 @@ class OptimConfig:
     fused: Literal["auto", "fused", "foreach", "off"] = opt(
         "auto", doc="optimizer kernel: auto = fused on CUDA, foreach elsewhere (bit-identical to "
                     "off on CPU); off = torch's per-parameter loop; rmsprop has no fused kernel")
+    lr: Optional[float] = opt(None, gt(0.0), doc="one learning rate for G, D and C (seed 002 searched "
+                                                 "one Adam lr); sets lr_g, lr_d, lr_c")
 
 
 @dataclass(frozen=True)
@@ -202,6 +220,8 @@ class Config:
         over = nest(overrides)
         if "iterations" in over.get("train", {}):  # the derived value must not clash
             base["train"]["epochs"] = None
+        if set(PER_NETWORK_LR) & set(over.get("optim", {})) and "lr" not in over["optim"]:
+            base["optim"]["lr"] = None  # a per-network lr given now ends the shared one
         return from_dict(deep_merge(base, over), apply_preset=False)
 
 
@@ -233,6 +253,7 @@ def from_dict(raw: dict, apply_preset: bool = True) -> Config:
         raw = {**raw, "model": model}
     if apply_preset:  # user input; a resolved dict carries epochs and the iterations derived
         raw = _budget_rule(raw, problems)
+        raw = _lr_rule(raw, problems)
     if apply_preset and isinstance(model, dict):
         name = model.get("preset", "WGAN")
         if name in PRESETS:
@@ -247,7 +268,27 @@ def from_dict(raw: dict, apply_preset: bool = True) -> Config:
     if cfg.train.epochs is not None:
         iterations = max(1, math.ceil(cfg.train.epochs * steps_per_epoch(cfg) - 1e-9))
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, iterations=iterations))
+    if cfg.optim.lr is not None:
+        shared = {k: cfg.optim.lr for k in PER_NETWORK_LR}
+        cfg = dataclasses.replace(cfg, optim=dataclasses.replace(cfg.optim, **shared))
     return cfg
+
+
+PER_NETWORK_LR = ("lr_g", "lr_d", "lr_c")
+
+
+def _lr_rule(raw: dict, problems: list[str]) -> dict:
+    """optim.lr or per-network learning rates, as the budget rule: the user's per-network
+    keys clear a preset's shared lr; the user giving both is an error."""
+    optim = raw.get("optim")
+    given = [k for k in PER_NETWORK_LR if isinstance(optim, dict) and k in optim]
+    if not given:
+        return raw
+    if optim.get("lr") is not None:
+        problems.append(f"optim.lr: give one learning rate (optim.lr) or per-network ones "
+                        f"({', '.join(given)}), not both")
+        return raw
+    return {**raw, "optim": {**optim, "lr": None}}
 
 
 def _budget_rule(raw: dict, problems: list[str]) -> dict:
@@ -307,8 +348,34 @@ def cross_checks(cfg: Config) -> list[str]:
         p.append("optim.fused: torch has no fused RMSprop; use auto or foreach")
     p += _point_data_checks(cfg)
     size = cfg.data.image_size
-    if size is not None and (size < 8 or size % 8):
+    # The radford/dense families take any size (seed 002 trains at MNIST's 28x28).
+    if size is not None and m.arch not in RADFORD_ARCHS and (size < 8 or size % 8):
         p.append(f"data.image_size: must be a multiple of 8 and >= 8, got {size}")
+    return p + _radford_checks(m)
+
+
+RADFORD_ARCHS = ("radford", "dense")
+_RADFORD_COND = {"radford": (("none", "concat", "conv"), ("none", "channels", "conv")),
+                 "dense": (("none", "concat"), ("none", "concat"))}
+
+
+def _radford_checks(m: ModelConfig) -> list[str]:
+    """The seed 002/004 families have one critic output and their own label inputs; the
+    thesis's heads, classifiers and sharing do not apply to them, nor their label inputs
+    to the thesis's networks."""
+    if m.arch not in RADFORD_ARCHS:
+        return [f"model.{k}: {v} is for model.arch radford" for k, v in
+                (("g_cond", m.g_cond), ("d_cond", m.d_cond)) if v in ("conv", "channels")]
+    p = []
+    g_ok, d_ok = _RADFORD_COND[m.arch]
+    if m.g_cond not in g_ok:
+        p.append(f"model.g_cond: {m.arch} supports {', '.join(g_ok)}; got {m.g_cond}")
+    if m.d_cond not in d_ok:
+        p.append(f"model.d_cond: {m.arch} supports {', '.join(d_ok)}; got {m.d_cond}")
+    for key in ("aux_heads", "classifiers", "shared_layers", "bifurcate_early", "d_dropout",
+                "activation_noise"):
+        if getattr(m, key):
+            p.append(f"model.{key}: not available with model.arch {m.arch}")
     return p
 
 

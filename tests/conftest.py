@@ -13,10 +13,11 @@ torch.set_num_threads(1)
 
 
 def tiny_config(preset: str, **overrides):
-    """`preset` at toy scale on digits (8x8): widths 4, z 8, batch 8, n_D 2, no evaluation."""
+    """`preset` at toy scale on digits (8x8, also for presets that resize, e.g. DCGAN-MNIST):
+    widths 4, z 8, batch 8, n_D 2, no evaluation."""
     base = {
         "model": {"preset": preset, "width": 4, "z_dim": 8, "classifier_widths": [4, 8, 8, 8]},
-        "data": {"name": "digits", "aux": "coarse"},
+        "data": {"name": "digits", "aux": "coarse", "image_size": None},  # native 8x8, whatever the preset
         "train": {"batch_size": 8, "n_critic": 2, "log_every": 1, "checkpoint_every": 1000,
                   "iterations": 4, "device": "cpu"},
         "eval": {"every": 0},

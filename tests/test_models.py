@@ -21,6 +21,12 @@ EXPECTED = {
     "ResNet.a": ([100], [], True, False), "ResNet.b": ([100, 20], [], True, False),
     "M_cB": ([], [], False, False), "M_dC": ([], [], False, False),     # seed 001, unconditional
     "M0_A": ([], [], False, False), "M1_A": ([], [], False, False),     # (R^2: tests/test_depth.py)
+    # seeds 002 and 004 (gansweep.presets_dcgan)
+    "DCGAN-MNIST": ([], [], False, False), "DCGAN-MNIST-compact": ([], [], False, False),
+    "CDCGAN": ([], [], True, True), "CDCGAN-LS": ([], [], True, True),
+    "CDCGAN-extended": ([], [], True, True), "CDCGAN-newconcat": ([], [], True, True),
+    "CGAN-dense": ([], [], True, True), "DCGAN-CIFAR10": ([], [], False, False),
+    "WGAN-clip-CIFAR10": ([], [], False, False), "WGAN-GP-CIFAR10": ([], [], False, False),
 }
 IMAGE_GAN_PRESETS = [n for n in GAN_PRESETS if resolve({"model": n}).model.arch != "residual_mlp"]
 

@@ -5,6 +5,8 @@
     resnet.py  the Appendix D ResNet WGAN with conditional instance norm
     mtl_classifier.py  the chapter-2 multitask classifier (trained by ClassifierTrainer)
     depth.py   seed 001's residual MLP (R^2) and residual DCGAN (MNIST, CIFAR-10)
+    radford.py Radford et al.'s DCGAN family of seeds 002 (MNIST, CDCGAN) and 004 (CIFAR-10)
+    dense.py   seed 002's dense (fully connected) CGAN
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass, field
 from torch import nn
 
 from gansweep.config import ModelConfig
+from gansweep.models import dense, radford
 from gansweep.models.acgan import ACGANDiscriminator
 from gansweep.models import depth
 from gansweep.models.dcgan import Classifier, Discriminator, Generator
@@ -61,6 +64,12 @@ def task_classes(count: int, shape: DataShape) -> list[int]:
 def build_gan(m: ModelConfig, shape: DataShape) -> GANNetworks:
     if m.arch in ("residual_mlp", "residual_dcgan"):
         return _init(_build_depth(m, shape), m.init)
+    if m.arch in ("radford", "dense"):  # any image size: they plan their own layers
+        G, D = {"radford": radford.build, "dense": dense.build}[m.arch](m, shape)
+        nets = GANNetworks(G, D)
+        for net in nets.named().values():
+            init_weights(net, m.init)
+        return nets
     size = shape.image_size
     if size < 8 or size % 8:
         raise ValueError(f"image size {size} is not a multiple of 8 >= 8; set data.image_size")

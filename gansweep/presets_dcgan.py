@@ -1,0 +1,125 @@
+"""Presets of seeds 002 (DCGAN / CDCGAN on MNIST) and 004 (DCGAN vs WGAN on CIFAR-10).
+
+Networks: gansweep.models.radford (convolutional) and gansweep.models.dense. Budgets are in
+epochs as the documents give them (train.epochs: an epoch is N / (batch * n_critic)
+iterations). Merged into gansweep.presets.PRESETS.
+
+Seed 002 (Strelí & Horvath), Tables 1-2 name the variants:
+    DCGAN-MNIST          "Baseline" of Table 1: the lecture DCGAN (Appendix 7.5, H. Kang's
+                         tensorflow-MNIST-GAN-DCGAN): 5+5 layers of 4x4 filters, G
+                         1024-512-256-128, D 128-256-512-1024, z of 100, MNIST resized to
+                         64x64, batch 100, 25 epochs, Adam 2e-4
+    DCGAN-MNIST-compact  "Compact" (section 2): G's 4th layer removed and the channels halved
+                         (512-256-128), D's 4th layer removed; 28x28 without resizing, G's last
+                         layer the transpose of a 13x13 valid convolution
+    CDCGAN               Table 2 "Baseline": Appendix 7.11 (H. Kang's tensorflow-MNIST-cDCGAN):
+                         G filters 7, 5, 5 and 256-128 channels, D filters 5, 5, 7 and 128-256;
+                         y one-hot after z and per pixel as D's input channels
+    CDCGAN-LS            Table 2 "One-sided LS": real targets 0.9, the document's best model
+    CDCGAN-extended      Table 2 "Extended": two extra conv layers in G and in D
+    CDCGAN-newconcat     Table 2 "New Concat": labels through their own input conv layers
+    CGAN-dense           Table 2 "Dense CGAN": dense layers instead of convolutions
+The remaining rows are overrides of these: "W/O Batch N." = model.g_batchnorm/d_batchnorm
+false; Table 1's "G-D Balance" = train.n_critic 3 (Fig. 22), "LR Increased" = optim.lr 0.002.
+Table 2's "G-D Balance" is not given numerically ("updated to emphasize the discriminator").
+
+Seed 004 (Frank & Juracek) section 4.2 table, CIFAR-10 32x32, z ~ N(0, I):
+    DCGAN-CIFAR10        40 epochs, batch 128, Adam 2e-4, D:G 1, cross-entropy
+    WGAN-clip-CIFAR10    100 epochs, batch 64, RMSprop 5e-5, 5:1, weights clipped to 0.01
+    WGAN-GP-CIFAR10      100 epochs, batch 64, Adam 1e-4, 5:1, lambda (our eta) = 10
+"The first WGAN model is implemented practically the same way" and the improved WGAN "has
+exactly the same architecture": all three share the DCGAN networks, batch norm in D included
+(Gulrajani et al. advise against batch norm in a GP critic; the document keeps it, so do we).
+"""
+
+from __future__ import annotations
+
+from gansweep.config import deep_merge
+
+
+def _merge(*parts: dict) -> dict:
+    out: dict = {}
+    for part in parts:
+        out = deep_merge(out, part)
+    return out
+
+
+# Radford et al.: Adam (0.5, 0.999) at 2e-4, BCE with a non-saturating G loss (seed 002's
+# "-log D(G(z))", Appendix 7.5), D:G 1:1, z of 100, batch norm in G and in D's inner layers.
+_RADFORD = {
+    "model": {"arch": "radford", "z_dim": 100, "init": "normal_0.02",
+              "g_batchnorm": True, "d_batchnorm": True},
+    "loss": {"kind": "gan"},
+    "optim": {"name": "adam", "lr_g": 2e-4, "lr_d": 2e-4, "beta1": 0.5, "beta2": 0.999},
+    "train": {"n_critic": 1},
+}
+
+# Seed 002: batch 100, Adam 2e-4 (section 3's search chose both). FID is plotted per epoch
+# (Figs. 2, 3), one epoch of MNIST at batch 100 being 600 iterations.
+_MNIST = _merge(_RADFORD, {
+    "data": {"name": "mnist", "aux": "none"},
+    "train": {"batch_size": 100},
+    "eval": {"every": 600},
+})
+
+# Kang's DCGAN code leaves TensorFlow's default initialiser (Glorot uniform, zero bias);
+# his CDCGAN draws from a (truncated) N(0, 0.02), our normal_0.02.
+_DCGAN_MNIST = _merge(_MNIST, {
+    "model": {"g_layers": 5, "d_layers": 5, "kernel": 4, "width": 128, "init": "glorot_uniform"},
+    "data": {"image_size": 64},
+    "train": {"epochs": 25},
+})
+
+# Appendix 7.11. The document trains its baseline ~50 epochs (Fig. 4 shows epoch 49) and
+# the data-augmentation CDCGAN 30; we take 50. Kang's code decays the lr by 0.95 every 500
+# steps; the document reports only "a learning rate of 0.0002", so it stays constant here.
+_CDCGAN = _merge(_MNIST, {
+    "model": {"g_layers": 3, "d_layers": 3, "kernel": 5, "width": 128,
+              "g_cond": "concat", "d_cond": "channels"},
+    "train": {"epochs": 50},
+})
+
+# Seed 004's DCGAN: 4+4 layers of 4x4 filters, 256-128-64 / 64-128-256 (Radford et al. at
+# 32x32, the document gives no widths). FID every 625 iterations: 1.6 DCGAN epochs, 4 WGAN
+# epochs, 25 points over either budget (both are 15,625 iterations).
+_CIFAR10 = _merge(_RADFORD, {
+    "model": {"g_layers": 4, "d_layers": 4, "kernel": 4, "width": 64},
+    "data": {"name": "cifar10", "aux": "none"},
+    "eval": {"every": 625},
+})
+
+DCGAN_PRESETS: dict[str, dict] = {
+    "DCGAN-MNIST": _DCGAN_MNIST,
+    # Section 2: the compact D keeps the reference's widths minus its 4th layer (the text
+    # halves only G's channels); the document does not say otherwise.
+    "DCGAN-MNIST-compact": _merge(_DCGAN_MNIST, {
+        "model": {"g_layers": 4, "d_layers": 4, "g_fit": "valid"},
+        "data": {"image_size": None},
+    }),
+    "CDCGAN": _CDCGAN,
+    "CDCGAN-LS": _merge(_CDCGAN, {"loss": {"real_label": 0.9}}),
+    "CDCGAN-extended": _merge(_CDCGAN, {"model": {"extra_layers": 2}}),
+    "CDCGAN-newconcat": _merge(_CDCGAN, {"model": {"g_cond": "conv", "d_cond": "conv"}}),
+    # Appendix 7.14: the dense CGAN peaks late ("recognisable after about epoch 70", best
+    # accuracy at epoch 47 of the plotted ~100; Kang's cGAN trains 100 epochs). Three dense
+    # layers as the CDCGAN's three conv layers, w = 256: G 256-512-784, D 512-256-1; Kang's
+    # Glorot init (his cGAN sets it explicitly).
+    "CGAN-dense": _merge(_MNIST, {
+        "model": {"arch": "dense", "g_layers": 3, "d_layers": 3, "width": 256,
+                  "g_cond": "concat", "d_cond": "concat", "init": "glorot_uniform"},
+        "train": {"epochs": 100},
+    }),
+    "DCGAN-CIFAR10": _merge(_CIFAR10, {"train": {"batch_size": 128, "epochs": 40}}),
+    # RMSprop without momentum, as Arjovsky et al.
+    "WGAN-clip-CIFAR10": _merge(_CIFAR10, {
+        "loss": {"kind": "wgan-clip", "clip": 0.01},
+        "optim": {"name": "rmsprop", "lr_g": 5e-5, "lr_d": 5e-5, "momentum": 0.0},
+        "train": {"batch_size": 64, "n_critic": 5, "epochs": 100},
+    }),
+    # Adam's betas are not given; Gulrajani et al.'s (0.5, 0.9) for their DCGAN CIFAR-10 run.
+    "WGAN-GP-CIFAR10": _merge(_CIFAR10, {
+        "loss": {"kind": "wgan-gp", "eta": 10.0},
+        "optim": {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9},
+        "train": {"batch_size": 64, "n_critic": 5, "epochs": 100},
+    }),
+}
