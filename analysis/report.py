@@ -136,11 +136,16 @@ def generator_figures(exp: Experiment, ckpt: str, iteration: int, prefix: Path) 
     scratch = Path(tempfile.mkdtemp(prefix="gansweep-ckpt-"))
     try:
         task = load_trainer(exp.where.download(ckpt, scratch / "ckpt.pt"), device="cpu")
-        real = load_dataset(task.cfg.data, "train").images
+        real = load_dataset(task.cfg.data, "train")
     except Exception as err:  # noqa: BLE001 - any reason is reported; the report goes on
         return [("p", f"Checkpoint `{ckpt}` could not be used: {type(err).__name__}: {err}")]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
+    if hasattr(real, "points"):  # seed 001's R^2 data: the thesis's scatter (Figure 5.1)
+        from analysis.points import plot_points
+        plot_points(task, real.points, Path(f"{prefix}points.png"))
+        return [("img", f"{prefix}points.png", f"10,000 samples at iteration {iteration} over the data")]
+    real = real.images
     grid, interp, nn = (Path(f"{prefix}{n}.png") for n in ("grid", "interpolation", "neighbours"))
     samples.plot_sample_grid(task, grid)
     dims = ", ".join(map(str, samples.plot_interpolation(task, interp)["dims"]))

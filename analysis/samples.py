@@ -15,6 +15,7 @@ import torch
 from matplotlib.figure import Figure
 
 from analysis.plots import save
+from gansweep.latent import sample_latents
 
 GRID_CLASSES = 10  # Appendix A: "random generations of the first ten classes"
 # 5.0.7: one latent dimension "shifted in 0.5 increments from -2.5 to 2.5": eleven values.
@@ -28,7 +29,9 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def latents(task, n: int, seed: int) -> torch.Tensor:
-    return torch.randn(n, task.cfg.model.z_dim, generator=torch.Generator().manual_seed(seed))
+    """From the prior G was trained on (model.z_dist: N(0, I), or seed 001's U(-1, 1))."""
+    m = task.cfg.model
+    return sample_latents(n, m.z_dim, m.z_dist, generator=torch.Generator().manual_seed(seed))
 
 
 def sample(task, z: torch.Tensor, classes: list[int]) -> np.ndarray:

@@ -68,8 +68,9 @@ def opt(default, check=None, doc=""):
 
 @dataclass(frozen=True)
 class DataConfig:
-    name: Literal["digits", "mnist", "cifar10", "cifar100"] = opt(
-        "digits", doc="dataset; digits is embedded, the rest are read from `root`")
+    name: Literal["digits", "mnist", "cifar10", "cifar100", "swissroll", "gaussians8"] = opt(
+        "digits", doc="dataset; digits is embedded, swissroll/gaussians8 (points in R^2, seed 001) "
+                      "are generated, the rest are read from `root`")
     root: Optional[str] = opt(None, doc="dataset root; default $GANSWEEP_DATA or ~/.cache/gansweep/data")
     download: bool = opt(False, doc="fetch a missing dataset (only when asked, and a network exists)")
     fraction: float = opt(1.0, within(0.0, 1.0), doc="fraction of the training set kept (ch. 2: 0.25..1)")
@@ -82,8 +83,10 @@ class DataConfig:
 @dataclass(frozen=True)
 class ModelConfig:
     preset: str = opt("WGAN", doc="the named preset these values started from")
-    arch: Literal["dcgan", "resnet", "acgan", "mtl_classifier", "radford", "dense"] = opt(
-        "dcgan", doc="radford: Radford et al.'s DCGAN family (seeds 002, 004); dense: seed 002's dense CGAN")
+    arch: Literal["dcgan", "resnet", "acgan", "mtl_classifier", "radford", "dense",
+                  "residual_mlp", "residual_dcgan"] = opt(
+        "dcgan", doc="radford: Radford et al.'s DCGAN family (seeds 002, 004); dense: seed 002's "
+                     "dense CGAN; residual_mlp / residual_dcgan: seed 001's depth study")
     width: int = opt(64, gt(0), doc="base width: D/C convs are w, 2w, 4w; G mirrors it")
     g_width: Optional[int] = opt(None, doc="generator base width when it differs from `width`")
     z_dim: int = opt(128, gt(0))
@@ -101,11 +104,17 @@ class ModelConfig:
                                        "radford/dense: in all but the first and last")
     d_dropout: float = opt(0.0, within(0.0, 1.0, hi_open=True), doc="dropout in D (AC-GAN.b)")
     activation_noise: float = opt(0.0, ge(0.0), doc="std of Gaussian noise after D activations")
-    init: Literal["glorot_uniform", "normal_0.02", "torch_default"] = opt("glorot_uniform")
+    init: Literal["glorot_uniform", "normal_0.02", "normal_0.1", "torch_default"] = opt("glorot_uniform")
     # chapter-2 multitask classifier
     classifier_widths: tuple[int, ...] = opt((64, 128, 128, 128), each(gt(0)))
     classifier_dropout: float = opt(0.5, within(0.0, 1.0, hi_open=True))
     sharing: Literal["soft", "hard", "none"] = opt("soft", doc="how the two chapter-2 tasks share layers")
+    # seed 001 (depth study): gansweep.models.depth
+    blocks: int = opt(0, ge(0), doc="residual blocks per stage of residual_mlp/residual_dcgan (seed 001: "
+                                    "c of M_cB, d of M_dC, 7 for M1_A; 0 = the plain baseline)")
+    stages: int = opt(1, within(1, 4), doc="residual_dcgan resolution stages between first and last "
+                                            "layer: 1 = MNIST M_cB, 2 = CIFAR-10 M_dC (Table A.2)")
+    z_dist: Literal["normal", "uniform"] = opt("normal", doc="latent prior: N(0, I) or U(-1, 1) (seed 001)")
     # Radford et al.'s DCGAN family and the dense CGAN (seeds 002, 004; models/radford.py, dense.py)
     g_layers: int = opt(4, ge(2), doc="radford/dense: G's layers, projection and output included")
     d_layers: int = opt(4, ge(2), doc="radford/dense: D's layers, output included")
@@ -174,6 +183,9 @@ class TrainConfig:
     compile: bool = opt(False, doc="torch.compile G and D (the GP's double backward runs eagerly)")
     fast_paths_on_cpu: bool = opt(
         False, doc="apply amp and channels_last on CPU too: tests run the CUDA code path this way")
+    loss_window: int = opt(0, ge(0), doc="> 0: also log the failure signals of seed 001 (6.1): D(x), "
+                                         "D(G(z)) as probabilities and the variance of d_loss/g_loss "
+                                         "over the last N iterations")
 
 
 @dataclass(frozen=True)
@@ -334,6 +346,7 @@ def cross_checks(cfg: Config) -> list[str]:
         p.append("loss.kind: the ResNet models are WGAN-GP only")
     if cfg.optim.fused == "fused" and cfg.optim.name == "rmsprop":
         p.append("optim.fused: torch has no fused RMSprop; use auto or foreach")
+    p += _point_data_checks(cfg)
     size = cfg.data.image_size
     # The radford/dense families take any size (seed 002 trains at MNIST's 28x28).
     if size is not None and m.arch not in RADFORD_ARCHS and (size < 8 or size % 8):
@@ -364,6 +377,23 @@ def _radford_checks(m: ModelConfig) -> list[str]:
         if getattr(m, key):
             p.append(f"model.{key}: not available with model.arch {m.arch}")
     return p
+
+
+POINT_DATASETS = ("swissroll", "gaussians8")
+
+
+def _point_data_checks(cfg: Config) -> list[str]:
+    """Points in R^2 go with the residual MLP only, and have no classes to condition on."""
+    m, points = cfg.model, cfg.data.name in POINT_DATASETS
+    if points != (m.arch == "residual_mlp"):
+        return [f"model.arch: {m.arch} cannot train on data.name {cfg.data.name}; points in R^2 "
+                "(swissroll, gaussians8) need residual_mlp and residual_mlp needs them"]
+    if m.arch in ("residual_mlp", "residual_dcgan"):
+        used = [k for k, v in (("g_cond", m.g_cond != "none"), ("d_cond", m.d_cond != "none"),
+                               ("aux_heads", m.aux_heads), ("classifiers", m.classifiers)) if v]
+        if used:
+            return [f"model.{used[0]}: the depth-study models ({m.arch}) are unconditional"]
+    return []
 
 
 def _build(cls, raw: Any, path: str, problems: list[str]):

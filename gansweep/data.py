@@ -37,7 +37,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
-from gansweep.config import DataConfig
+from gansweep.config import POINT_DATASETS, DataConfig
 
 DIGIT_GROUPS = ((0, 6), (1, 7), (2, 3), (4, 9), (5, 8))
 DIGIT_COARSE = [next(g for g, members in enumerate(DIGIT_GROUPS) if d in members) for d in range(10)]
@@ -179,7 +179,8 @@ def _missing(name: str, folder: Path, files: list[str], url: str) -> str:
 
 # Training-split sizes of the official releases (digits: our fixed 1500-image train split).
 # An epoch budget is counted in these, so a config resolves without reading the data.
-TRAIN_SIZES = {"digits": 1500, "mnist": 60_000, "cifar10": 50_000, "cifar100": 50_000}
+TRAIN_SIZES = {"digits": 1500, "mnist": 60_000, "cifar10": 50_000, "cifar100": 50_000,
+               "swissroll": 10_000, "gaussians8": 10_000}  # seed 001's generated points (4.4.1)
 
 
 def train_size(cfg: DataConfig) -> int:
@@ -200,6 +201,9 @@ def load_dataset(cfg: DataConfig, split: str = "train") -> ImageDataset:
     here it keeps the dataset's own coarse labels."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
+    if cfg.name in POINT_DATASETS:  # seed 001's points in R^2: generated, not images
+        from gansweep.data_points import load_points
+        return load_points(cfg.name, split, cfg.fraction, cfg.subset_seed)
     root = Path(cfg.root).expanduser() if cfg.root else default_root()
     images, labels, coarse, names, coarse_names = DATASETS[cfg.name](root, split, cfg.download)
     if cfg.aux == "none":

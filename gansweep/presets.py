@@ -11,6 +11,7 @@ from __future__ import annotations
 import copy
 
 from gansweep.presets_dcgan import DCGAN_PRESETS
+from gansweep.presets_depth import DEPTH_PRESETS
 
 # Conditioning of Table 4.1. Heads/classifiers count: 1 = fine labels, 2 = fine + auxiliary.
 _CWGAN_A = {"model": {"g_cond": "concat", "d_cond": "concat"}}
@@ -82,6 +83,7 @@ PRESETS["ResNet.b"] = _merge(PRESETS["ResNet.a"], {"model": {"aux_heads": 2}})
 PRESETS["STL-classifier"] = _merge(PRESETS["MTL-classifier"], {
     "model": {"sharing": "none", "shared_layers": 0}, "data": {"aux": "none"}})
 PRESETS.update(DCGAN_PRESETS)  # seeds 002 and 004
+PRESETS.update(DEPTH_PRESETS)  # seed 001
 
 
 def preset_values(name: str) -> dict:

@@ -36,9 +36,12 @@ from gansweep import losses
 from gansweep.checkpoint import rng_state, seed_everything, set_rng_state
 from gansweep.config import Config
 from gansweep.data import ImageDataset, load_dataset, to_float
-from gansweep.models import DataShape, build_gan
+from gansweep.data_points import PointDataset
+from gansweep.latent import sample_latents
+from gansweep.models import build_gan, data_shape
 from gansweep.optim import lr_factor, make_optimizer, set_lr
 from gansweep.sampler import BatchSampler
+from gansweep.stability import LossWindow, probabilities
 
 
 @dataclass
@@ -56,8 +59,7 @@ class Trainer:
         dataset = dataset if dataset is not None else load_dataset(cfg.data, "train")
         self.dataset = dataset
         self.data = dataset.to(self.device)  # whole dataset on the device: batches are an index
-        self.shape = DataShape(dataset.channels, dataset.image_size, dataset.num_classes,
-                               dataset.num_aux_classes)
+        self.shape = data_shape(dataset)  # images, or seed 001's points in R^2
         t = cfg.train
         fast = self.device.type == "cuda" or t.fast_paths_on_cpu
         self.amp = fast and t.amp == "bf16"
@@ -86,6 +88,7 @@ class Trainer:
         self.iteration = 0
         self._scalars: dict[str, torch.Tensor] = {}
         self._evaluator = None
+        self.loss_window = LossWindow(t.loss_window, self.device) if t.loss_window else None
         self.phases = [Phase("D", self._critic_step, repeats=cfg.train.n_critic),
                        Phase("G", self._generator_step)]
         if self.nets.classifiers:
@@ -111,6 +114,8 @@ class Trainer:
             if k % phase.every == 0:
                 for _ in range(phase.repeats):
                     phase.update(k)
+        if self.loss_window is not None:
+            self._scalars.update(self.loss_window.push(self._scalars))
         self.iteration += 1
 
     def scalars(self) -> dict[str, float]:
@@ -137,6 +142,9 @@ class Trainer:
         Evaluation must not perturb training: the global RNG state is restored afterwards,
         so a run evaluated at iteration k continues exactly as one that was not.
         """
+        if self._evaluator is None and isinstance(self.dataset, PointDataset):
+            from gansweep.metrics.points import PointEvaluator
+            self._evaluator = PointEvaluator(self.cfg, self.dataset, self.device)
         if self._evaluator is None:
             from gansweep.metrics.evaluator import Evaluator
             self._evaluator = Evaluator(self.cfg, self.dataset, self.device, self.num_classes,
@@ -155,7 +163,8 @@ class Trainer:
                 "nets": {n: net.state_dict() for n, net in self.nets.named().items()},
                 "opts": {n: opt.state_dict() for n, opt in self.opts.items()},
                 "sampler": self.sampler.state_dict(),
-                "choice": self.choice.get_state()}
+                "choice": self.choice.get_state(),
+                **({"loss_window": self.loss_window.state_dict()} if self.loss_window else {})}
 
     def load_state_dict(self, state: dict) -> None:
         for name, net in self.nets.named().items():
@@ -164,6 +173,8 @@ class Trainer:
             opt.load_state_dict(state["opts"][name])
         self.sampler.load_state_dict(state["sampler"])
         self.choice.set_state(state["choice"])
+        if self.loss_window is not None:
+            self.loss_window.load_state_dict(state["loss_window"])
         self.iteration = state["iteration"]
 
     # --- phases ---------------------------------------------------------------------------
@@ -175,6 +186,8 @@ class Trainer:
 
     def _batch(self, size: int):
         idx = self.sampler.next(size)
+        if isinstance(self.data, PointDataset):  # float points, no labels
+            return self.data.points[idx], None, None
         aux = self.data.aux_labels[idx] if self.data.aux_labels is not None else None
         x = to_float(self.data.images[idx])
         if self.channels_last:
@@ -182,7 +195,7 @@ class Trainer:
         return x, self.data.labels[idx], aux
 
     def _noise(self, n: int) -> torch.Tensor:
-        return torch.randn(n, self.cfg.model.z_dim, device=self.device)
+        return sample_latents(n, self.cfg.model.z_dim, self.cfg.model.z_dist, self.device)
 
     def _critic_step(self, k: int) -> None:
         x, y, y_aux = self._batch(self.cfg.train.batch_size)
@@ -201,6 +214,8 @@ class Trainer:
         d_real, d_fake = d_real.float(), d_fake.float()  # no-ops in fp32
         s = self._scalars
         s["d_real"], s["d_fake"] = d_real.mean(), d_fake.mean()
+        if cfg.train.loss_window and cfg.loss.kind == "gan":
+            s.update(probabilities(d_real, d_fake))
         if cfg.loss.kind == "gan":
             loss = losses.gan_discriminator_loss(d_real, d_fake, cfg.loss.real_label)
         else:
@@ -223,14 +238,15 @@ class Trainer:
 
     def _generator_step(self, k: int) -> None:
         # Classes ~ p_data (Algorithm 3 line 29): the labels of the next real batch.
-        _, y, y_aux = self._batch(self.cfg.train.batch_size_g or self.cfg.train.batch_size)
+        n = self.cfg.train.batch_size_g or self.cfg.train.batch_size
+        _, y, y_aux = self._batch(n)
         with self._autocast():
-            loss = self._generator_loss(y, y_aux)
+            loss = self._generator_loss(n, y, y_aux)
         self._update(loss, ["G"], self.nets.G)
 
-    def _generator_loss(self, y, y_aux) -> torch.Tensor:
+    def _generator_loss(self, n, y, y_aux) -> torch.Tensor:
         cfg, D, G = self.cfg, self.D, self.G
-        fake = G(self._noise(y.shape[0]), y)
+        fake = G(self._noise(n), y)
         with _frozen(self.nets.D):
             d_fake, aux_fake = D(fake, y)
         d_fake = d_fake.float()

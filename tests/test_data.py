@@ -140,7 +140,10 @@ def test_float_round_trip():
 
 def test_every_dataset_states_its_epoch_size():
     from gansweep.data import DATASETS, TRAIN_SIZES, train_size
-    assert set(TRAIN_SIZES) == set(DATASETS)
+    from gansweep.config import POINT_DATASETS
+    from gansweep.data_points import POINTS
+    assert set(TRAIN_SIZES) == set(DATASETS) | set(POINT_DATASETS)  # points: data_points.py
+    assert all(TRAIN_SIZES[name] == POINTS for name in POINT_DATASETS)
     assert train_size(DataConfig(name="digits")) == len(load_dataset(DataConfig(name="digits")))
     assert train_size(DataConfig(name="digits", fraction=0.1)) == len(
         load_dataset(DataConfig(name="digits", fraction=0.1)))

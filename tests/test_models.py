@@ -19,6 +19,8 @@ EXPECTED = {
     "SC-WGAN.a": ([], [100], True, False), "SC-WGAN.b": ([], [100], True, False),
     "SC-GAN.a": ([], [100], True, False), "SC-WGAN.c": ([], [100, 20], True, False),
     "ResNet.a": ([100], [], True, False), "ResNet.b": ([100, 20], [], True, False),
+    "M_cB": ([], [], False, False), "M_dC": ([], [], False, False),     # seed 001, unconditional
+    "M0_A": ([], [], False, False), "M1_A": ([], [], False, False),     # (R^2: tests/test_depth.py)
     # seeds 002 and 004 (gansweep.presets_dcgan)
     "DCGAN-MNIST": ([], [], False, False), "DCGAN-MNIST-compact": ([], [], False, False),
     "CDCGAN": ([], [], True, True), "CDCGAN-LS": ([], [], True, True),
@@ -26,13 +28,14 @@ EXPECTED = {
     "CGAN-dense": ([], [], True, True), "DCGAN-CIFAR10": ([], [], False, False),
     "WGAN-clip-CIFAR10": ([], [], False, False), "WGAN-GP-CIFAR10": ([], [], False, False),
 }
+IMAGE_GAN_PRESETS = [n for n in GAN_PRESETS if resolve({"model": n}).model.arch != "residual_mlp"]
 
 
 def test_expected_covers_every_gan_preset():
     assert sorted(EXPECTED) == sorted(GAN_PRESETS)
 
 
-@pytest.mark.parametrize("name", GAN_PRESETS)
+@pytest.mark.parametrize("name", IMAGE_GAN_PRESETS)
 def test_preset_heads_and_shapes_on_cifar100(name):
     heads, classifiers, g_cond, d_cond = EXPECTED[name]
     cfg = resolve({"model": {"preset": name, "width": 8, "z_dim": 16}})

@@ -49,9 +49,13 @@ def main(args: argparse.Namespace) -> int:
     cfg = trainer.cfg.replace(overrides) if overrides else trainer.cfg
     try:
         device = getattr(trainer, "device", None) or args.device or "cpu"
-        evaluator = Evaluator(cfg, trainer.dataset, device, trainer.num_classes,
-                              trainer.conditional, cfg.model.z_dim, z_seed=args.seed,
-                              samples=args.samples, inception_weights=args.inception_weights)
+        if hasattr(trainer.dataset, "points"):  # seed 001's R^2 models: mode coverage
+            from gansweep.metrics.points import PointEvaluator
+            evaluator = PointEvaluator(cfg, trainer.dataset, device, z_seed=args.seed, samples=args.samples)
+        else:
+            evaluator = Evaluator(cfg, trainer.dataset, device, trainer.num_classes,
+                                  trainer.conditional, cfg.model.z_dim, z_seed=args.seed,
+                                  samples=args.samples, inception_weights=args.inception_weights)
     except (InceptionWeightsMissing, ValueError) as err:
         print(f"gansweep eval: {err}", file=sys.stderr)
         return 2

@@ -23,6 +23,8 @@ import warnings
 
 import torch
 
+from gansweep.config import POINT_DATASETS
+from gansweep.latent import sample_latents
 from gansweep.metrics import cache, conditional as cond
 from gansweep.metrics.base import METRICS_VERSION, FeatureExtractor, quantize
 from gansweep.metrics.domain import DOMAINS, load_domain_extractor
@@ -36,6 +38,9 @@ REAL_SUBSET_SEED = 20170906  # which real images when eval.real_samples < the da
 
 
 def known_metrics(dataset: str) -> list[str]:
+    if dataset in POINT_DATASETS:  # seed 001's R^2 data: gansweep.metrics.points
+        from gansweep.metrics.points import point_metrics
+        return point_metrics(dataset)
     names = ["fid", "is", "cond_acc", "nn_ratio"]
     if dataset in DOMAINS:
         names += [f"fid_{dataset}", f"is_{dataset}", f"intra_fid_{dataset}", f"diversity_{dataset}"]
@@ -54,10 +59,12 @@ def default_metrics(dataset: str, conditional: bool, inception: bool) -> list[st
     return names + ["nn_ratio"]
 
 
-def fixed_latents(n: int, z_dim: int, num_classes: int, seed: int = EVAL_Z_SEED):
-    """(z (n, z_dim), y (n,)) on the CPU: the same numbers whatever the trial's device."""
+def fixed_latents(n: int, z_dim: int, num_classes: int, seed: int = EVAL_Z_SEED,
+                  dist: str = "normal"):
+    """(z (n, z_dim), y (n,)) on the CPU: the same numbers whatever the trial's device.
+    `dist` is model.z_dist: the fixed set comes from the prior G was trained on."""
     g = torch.Generator().manual_seed(seed)
-    z = torch.randn(n, z_dim, generator=g)
+    z = sample_latents(n, z_dim, dist, generator=g)
     y = torch.arange(n) % max(num_classes, 1)
     return z, y
 
@@ -95,7 +102,8 @@ class Evaluator:
     def _setup(self, weights, domain_data, test_images) -> None:
         e = self.cfg.eval
         self.metrics = self._select(list(e.metrics), weights)
-        self.z, self.y = fixed_latents(self.samples, self.z_dim, self.num_classes, self.z_seed)
+        self.z, self.y = fixed_latents(self.samples, self.z_dim, self.num_classes, self.z_seed,
+                                       self.cfg.model.z_dist)
         self.real_images, self.real_labels = self._real_subset(e.real_samples)
         self.real_sha256 = cache.data_sha256(self.real_images, self.real_labels)
         self.extractors: dict[str, FeatureExtractor] = {}

@@ -10,7 +10,8 @@ from torch import nn
 def init_weights(module: nn.Module, scheme: str) -> None:
     """Thesis ch. 4: Glorot uniform U[-k, k], k = sqrt(6 / (fan_in + fan_out)); biases 0.
 
-    `normal_0.02` is the DCGAN scheme of seeds 001/002; `torch_default` leaves PyTorch's.
+    `normal_0.02` is the DCGAN scheme of seeds 001/002 (seed 001's images), `normal_0.1` seed
+    001's R^2 models (Table A.4); `torch_default` leaves PyTorch's.
     Norm layers keep their (1, 0) affine init.
     """
     if scheme == "torch_default":
@@ -20,7 +21,7 @@ def init_weights(module: nn.Module, scheme: str) -> None:
             if scheme == "glorot_uniform":
                 nn.init.xavier_uniform_(m.weight)
             else:
-                nn.init.normal_(m.weight, 0.0, 0.02)
+                nn.init.normal_(m.weight, 0.0, float(scheme.split("_")[1]))
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
 

@@ -41,7 +41,7 @@ from typing import Any
 
 import yaml
 
-from gansweep.config import Config, ConfigError, deep_merge, nest, resolve
+from gansweep.config import POINT_DATASETS, Config, ConfigError, deep_merge, nest, resolve
 
 SEARCHERS = ("tpe", "random", "cmaes", "gp", "grid")
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice", "grid")
@@ -368,7 +368,7 @@ def metric_direction(metric: str) -> str | None:
         return None
     if metric.startswith(("fid", "intra_fid")) or metric in ("val_loss", "aux_val_loss"):
         return "min"
-    if metric.startswith(("is", "cond_acc")) or metric in ("val_acc", "aux_val_acc"):
+    if metric.startswith(("is", "cond_acc", "modes_", "hq_")) or metric in ("val_acc", "aux_val_acc"):
         return "max"
     return None
 
@@ -426,7 +426,8 @@ def smoke_test(spec: SweepSpec, iterations: int = 4) -> SweepSpec:
     eval_every = max(1, iterations // 2)
     layers = deep_merge(spec.layers, nest(SMOKE_CONFIG))
     data = layers.setdefault("data", {})
-    if data.get("name", "digits") != "digits":
+    # Seed 001's R^2 points are generated and tiny already: a smoke test keeps them.
+    if data.get("name", "digits") not in ("digits", *POINT_DATASETS):
         data.update(name="digits", root=None, image_size=None)
         if data.get("aux") == "cifar10":  # a second dataset; digits has coarse groups instead
             data["aux"] = "coarse"
