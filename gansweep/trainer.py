@@ -35,6 +35,7 @@ import torch
 from gansweep import losses
 from gansweep.checkpoint import rng_state, seed_everything, set_rng_state
 from gansweep.config import Config
+from gansweep.critic_schedule import critic_steps
 from gansweep.data import ImageDataset, load_dataset, to_float
 from gansweep.models import DataShape, build_gan
 from gansweep.optim import lr_factor, make_optimizer, set_lr
@@ -45,8 +46,11 @@ from gansweep.sampler import BatchSampler
 class Phase:
     name: str
     update: Callable[[int], None]  # one optimisation step; gets the generator iteration k
-    repeats: int = 1
+    repeats: int | Callable[[int], int] = 1  # or a function of k (train.critic_schedule)
     every: int = 1
+
+    def repeats_at(self, k: int) -> int:
+        return self.repeats(k) if callable(self.repeats) else self.repeats
 
 
 class Trainer:
@@ -86,7 +90,7 @@ class Trainer:
         self.iteration = 0
         self._scalars: dict[str, torch.Tensor] = {}
         self._evaluator = None
-        self.phases = [Phase("D", self._critic_step, repeats=cfg.train.n_critic),
+        self.phases = [Phase("D", self._critic_step, repeats=lambda k: critic_steps(cfg.train, k)),
                        Phase("G", self._generator_step)]
         if self.nets.classifiers:
             self.phases.append(Phase("C", self._classifier_step, every=cfg.train.classifier_every))
@@ -109,7 +113,7 @@ class Trainer:
         self._scalars = {}  # only this step's values: a resumed run logs what a straight one does
         for phase in self.phases:
             if k % phase.every == 0:
-                for _ in range(phase.repeats):
+                for _ in range(phase.repeats_at(k)):
                     phase.update(k)
         self.iteration += 1
 
