@@ -187,6 +187,7 @@ class PPGNConfig:
     lambda_fc1: float = opt(0.0, ge(0.0), doc="lambda_fc1: weight of D_fc1 (E's fc1); 0 = no D_fc1")
     alpha_fc1: float = opt(1.0, ge(0.0), doc="alpha_fc1: weight of ||E_fc1(G(h)) - h||^2 in L_h")
     random_discriminator: bool = opt(False, doc="PPGN-h-random: one discriminator per iteration, p=1/2")
+    encoder_width: int = opt(64, gt(0), doc="E's convs are w, 2w, 4w channels (section 4: 64)")
     encoder_epochs: int = opt(2, gt(0), doc="E's classification pre-training (cached)")
     encoder_batch_size: int = opt(64, gt(0))
     encoder_lr: float = opt(0.01, gt(0.0), doc="E is trained with SGD (section 4)")

@@ -22,6 +22,8 @@ def tiny_config(preset: str, **overrides):
     }
     if preset == "ResNet.a" or preset == "ResNet.b":
         base["train"]["batch_size_g"] = 12
+    if preset.startswith("PPGN"):  # the wgan critic schedule's bursts at 3 steps, not 100
+        base["train"]["critic_burst"] = 3
     return resolve(deep_merge(base, nest(overrides)))
 
 

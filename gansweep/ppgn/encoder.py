@@ -49,7 +49,7 @@ class EncoderSpec:
 
 def encoder_spec(cfg, channels: int, image_size: int, num_classes: int) -> EncoderSpec:
     g = cfg.ppgn
-    return EncoderSpec(channels, image_size, cfg.model.width, cfg.model.z_dim, num_classes,
+    return EncoderSpec(channels, image_size, g.encoder_width, cfg.model.z_dim, num_classes,
                        g.encoder_epochs, g.encoder_batch_size, g.encoder_lr, g.encoder_momentum)
 
 

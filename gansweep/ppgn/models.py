@@ -9,10 +9,12 @@ At model.width = 256 (the presets) the MNIST (28x28) geometry is the document's 
 ReLU after every layer except E's fc2, G's deconv5 and the critics' disc-fc1 (no activation:
 G's output is unbounded, as the document says; the evaluator clamps to [-1, 1]).
 
-Width rule (ours): E's convs are width/4, width/2, width; G's are 2 g_width, g_width, g_width
+Width rule (ours): E's convs are ppgn.encoder_width x (1, 2, 4) (64 is the document's; E is
+not scaled by model.width: a toy E of 1-2-4 channels has dead ReLUs and passes no gradient
+from its taps back to G); G's deconvs are 2 g_width, g_width, g_width
 and its gen-fc1 has width/4 maps of 5x5 (the document's 1600 = 64 x 5 x 5; we read the 64
 as a channel count that scales with the nets, not as h's size); the critics' convs are
-width, width, (width,) 2 width.
+width, width, (width,) 2 width. model.width = 256 gives the document's G and critics.
 
 Other image sizes: the document's kernels fit 28x28 only. The embedded 8x8 digits (tests,
 smoke sweeps) get the same layer sequence with smaller kernels (GEOMETRY[8], our choice);
@@ -41,11 +43,11 @@ class Geometry:
 
 
 GEOMETRY: dict[int, Geometry] = {
-    28: Geometry(encoder=((0.25, 7, False), (0.5, 7, True), (1, 7, True)),
+    28: Geometry(encoder=((1, 7, False), (2, 7, True), (4, 7, True)),
                  generator_start=5, generator=((2, 5), (1, 5), (1, 7), (0, 10)),
                  critic=((1, 3, False), (1, 3, True), (1, 3, True), (2, 3, True))),
     # digits 8x8 (ours): E 8-6-4-2-2-1, G 2-4-6-7-8, D 8-6-4-2-2-1-1.
-    8: Geometry(encoder=((0.25, 3, False), (0.5, 3, True), (1, 1, True)),
+    8: Geometry(encoder=((1, 3, False), (2, 3, True), (4, 1, True)),
                 generator_start=2, generator=((2, 3), (1, 3), (1, 2), (0, 2)),
                 critic=((1, 3, False), (1, 3, True), (1, 1, True), (2, 1, False))),
 }
