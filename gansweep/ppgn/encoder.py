@@ -10,8 +10,8 @@ Our call: pre-training is NOT a phase of the task but a content-keyed cache entr
 throughout every experiment" means one E for every variant and replicate: its seed is fixed
 (ENCODER_SEED), not train.seed, so a sweep's trials all decode the same codes and the first
 trial trains it while the others wait on the cache lock. The key holds the architecture, the
-recipe, the data hash and the device type; training is deterministic (seeded, one thread and
-deterministic algorithms on CPU, deterministic cuDNN on CUDA). The run's checkpoints also hold
+recipe, the data hash and the device type; training is deterministic (seeded; one thread on
+CPU, deterministic cuDNN on CUDA). The run's checkpoints also hold
 E's weights, so a checkpoint never depends on the cache to be read back.
 """
 
@@ -56,21 +56,21 @@ def encoder_spec(cfg, channels: int, image_size: int, num_classes: int) -> Encod
 @contextlib.contextmanager
 def _deterministic(device: torch.device, seed: int):
     """Seeded, reproducible training; the caller's RNG streams and settings are restored."""
+    # One CPU thread makes the CPU kernels' reductions run in a fixed order (so the weights do
+    # not depend on the core count); on CUDA, cuDNN is told to pick deterministic kernels.
+    # (Not torch.use_deterministic_algorithms: its first call costs seconds per process.)
     cuda = device.type == "cuda"
-    threads, det, cudnn_det = (torch.get_num_threads(), torch.are_deterministic_algorithms_enabled(),
-                               torch.backends.cudnn.deterministic)
+    threads, cudnn_det = torch.get_num_threads(), torch.backends.cudnn.deterministic
     with torch.random.fork_rng(devices=[device] if cuda else []):
         torch.manual_seed(seed)
         if cuda:
             torch.backends.cudnn.deterministic = True
         else:
             torch.set_num_threads(1)
-            torch.use_deterministic_algorithms(True)
         try:
             yield
         finally:
             torch.set_num_threads(threads)
-            torch.use_deterministic_algorithms(det)
             torch.backends.cudnn.deterministic = cudnn_det
 
 
