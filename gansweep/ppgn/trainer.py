@@ -19,6 +19,8 @@ the discriminators; our reading). With beta_3 = 0 (the "without L_gan" variant) 
 trains, so its Wasserstein estimate is logged as for the other variants (our choice).
 
 Nothing in `step()` reads a value back to the host; `scalars()` gathers them in one sync.
+The learning-rate schedule (optim.schedule) applies as in gansweep.trainer; the CUDA speed
+switches (train.amp, channels_last, compile) are not used here: PPGN-h runs in fp32.
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from gansweep.config import Config
 from gansweep.critic_schedule import critic_steps, is_burst
 from gansweep.data import ImageDataset, load_dataset, to_float
 from gansweep.models.layers import init_weights
-from gansweep.optim import make_optimizer
+from gansweep.optim import lr_factor, make_optimizer, set_lr
 from gansweep.ppgn import losses as ppgn_losses
 from gansweep.ppgn.encoder import load_encoder
 from gansweep.ppgn.models import Critic, Generator, image_critic, latent_critic
@@ -96,6 +98,9 @@ class PPGNTrainer:
 
     def step(self) -> None:
         k, t = self.iteration, self.cfg.train
+        factor = lr_factor(self.cfg.optim, t.iterations, k)
+        for name, opt in self.opts.items():
+            set_lr(opt, self.cfg.optim.lr_g if name == "G" else self.cfg.optim.lr_d, factor)
         self._scalars = {}  # only this step's values: a resumed run logs what a straight one does
         adversaries = self._adversaries()
         critics = self.discriminators if is_burst(t, k) else adversaries

@@ -68,8 +68,10 @@ def test_each_variant_builds_its_discriminators_and_loss_terms(name):
     task = build_task(tiny_config(name, **{"ppgn.mala_steps": 5}))
     assert isinstance(task, PPGNTrainer)
     assert [d.name for d in task.discriminators] == critics
+    frozen = {k: v.clone() for k, v in task.E.state_dict().items()}
     for _ in range(3):
         task.step()
+    assert all(torch.equal(v, task.E.state_dict()[k]) for k, v in frozen.items())  # E is fixed
     s = task.scalars()
     assert {k for k in s if k.startswith("l_")} == terms
     assert all(f"wasserstein_{c}" in s for c in critics) or name == "PPGN-h-random"
@@ -164,3 +166,20 @@ def test_trains_on_a_test_made_mnist_and_evaluates_class_conditional_samples(tmp
     assert 0.0 <= out["cond_acc"] <= 1.0 and out["fid_mnist"] >= 0
     assert task.evaluate() == out  # the fixed z set and the seeded MALA noise
     assert task.provenance()["cond_acc"]["n_generated"] == 20
+
+
+def test_encoder_is_trained_once_deterministically_and_then_read_from_the_cache(tmp_path, monkeypatch):
+    from gansweep.data import load_dataset
+    from gansweep.ppgn import encoder
+    cfg = tiny_config("PPGN-h", **{"ppgn.encoder_width": 4, "ppgn.encoder_epochs": 1,
+                                   "eval.cache_dir": str(tmp_path)})
+    train, test = load_dataset(cfg.data, "train"), load_dataset(cfg.data, "test")
+    fresh = encoder.train_encoder(encoder.encoder_spec(cfg, 1, 8, 10), train.images, train.labels,
+                                  torch.device("cpu"))
+    E, acc = encoder.load_encoder(cfg, train, test, torch.device("cpu"))
+    assert all(torch.equal(v, E.state_dict()[k]) for k, v in fresh.state_dict().items())
+    monkeypatch.setattr(encoder, "train_encoder", lambda *a: pytest.fail("trained twice"))
+    again, acc2 = encoder.load_encoder(cfg, train, test, torch.device("cpu"))
+    assert all(torch.equal(v, again.state_dict()[k]) for k, v in E.state_dict().items())
+    assert acc == acc2 and 0.0 <= acc <= 1.0
+    assert not any(p.requires_grad for p in again.parameters())
