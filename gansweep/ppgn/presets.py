@@ -8,7 +8,9 @@ MNIST hyperparameters the document keeps ("Unless otherwise stated, we use the s
 hyperparameters as in [19]"): Adam 1e-4, (0.5, 0.9), eta 10, n_D 5 with Arjovsky's 100-step
 bursts, PyTorch's default initialisation. "15 epochs (roughly 5000 G updates)" of 32 images:
 15 x 60000 / 32 = 28125 batches, one per critic or G step, over 6 steps per iteration is
-~4700 iterations; we train 5000 generator iterations. model.width 256 gives section 4's
+~4700 iterations; we train the document's "roughly 5000 G updates" as train.iterations
+(train.epochs: 15 would give 5625: gansweep.config.steps_per_epoch counts only the critic's
+batches, while PPGN-h's G step also draws a real batch). model.width 256 gives section 4's
 layer widths exactly (gansweep.ppgn.models); z_dim is h's size, fc1's 64.
 """
 
