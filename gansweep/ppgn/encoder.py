@@ -11,8 +11,8 @@ throughout every experiment" means one E for every variant and replicate: its se
 (ENCODER_SEED), not train.seed, so a sweep's trials all decode the same codes and the first
 trial trains it while the others wait on the cache lock. The key holds the architecture, the
 recipe, the data hash and the device type; training is deterministic (seeded; one thread on
-CPU, deterministic cuDNN on CUDA). The run's checkpoints also hold
-E's weights, so a checkpoint never depends on the cache to be read back.
+CPU, deterministic cuDNN on CUDA). The run's checkpoints also hold E's weights, so a
+checkpoint never depends on the cache to be read back.
 """
 
 from __future__ import annotations
