@@ -84,9 +84,10 @@ class DataConfig:
 class ModelConfig:
     preset: str = opt("WGAN", doc="the named preset these values started from")
     arch: Literal["dcgan", "resnet", "acgan", "mtl_classifier", "radford", "dense",
-                  "residual_mlp", "residual_dcgan"] = opt(
+                  "residual_mlp", "residual_dcgan", "ppgn"] = opt(
         "dcgan", doc="radford: Radford et al.'s DCGAN family (seeds 002, 004); dense: seed 002's "
-                     "dense CGAN; residual_mlp / residual_dcgan: seed 001's depth study")
+                     "dense CGAN; residual_mlp / residual_dcgan: seed 001's depth study; "
+                     "ppgn: seed 003's PPGN-h, its own Task (gansweep.ppgn)")
     width: int = opt(64, gt(0), doc="base width: D/C convs are w, 2w, 4w; G mirrors it")
     g_width: Optional[int] = opt(None, doc="generator base width when it differs from `width`")
     z_dim: int = opt(128, gt(0))
@@ -186,6 +187,14 @@ class TrainConfig:
     loss_window: int = opt(0, ge(0), doc="> 0: also log the failure signals of seed 001 (6.1): D(x), "
                                          "D(G(z)) as probabilities and the variance of d_loss/g_loss "
                                          "over the last N iterations")
+    # n_D as a schedule (gansweep.critic_schedule): "wgan" is Arjovsky et al.'s reference code,
+    # cited by seed 003 section 4 and footnote 15.
+    critic_schedule: Literal["constant", "wgan"] = opt(
+        "constant", doc="constant: n_critic steps always; wgan: critic_burst steps in the first "
+                        "critic_burst_first iterations and every critic_burst_every-th")
+    critic_burst: int = opt(100, gt(0), doc="critic steps of a burst iteration (wgan schedule)")
+    critic_burst_first: int = opt(25, ge(0), doc="iterations 0..N-1 are burst iterations")
+    critic_burst_every: int = opt(500, gt(0), doc="and so is every iteration k with k % N == 0")
 
 
 @dataclass(frozen=True)
@@ -200,6 +209,29 @@ class EvalConfig:
 
 
 @dataclass(frozen=True)
+class PPGNConfig:
+    """Seed 003 (PPGN-h with latent discriminators): loss weights, encoder recipe, sampler.
+    Defaults are section 4.1's Vanilla PPGN-h; the variants are presets (gansweep.ppgn.presets).
+    The code h (E's fc1, G's input) has model.z_dim units: 64 in the presets."""
+    beta_x: float = opt(1.0, ge(0.0), doc="beta_1: weight of the image loss L_x")
+    beta_h: float = opt(0.1, ge(0.0), doc="beta_2: weight of the code loss L_h")
+    beta_gan: float = opt(2.0, ge(0.0), doc="beta_3: weight of the adversarial loss L_gan")
+    lambda_image: float = opt(1.0, ge(0.0), doc="lambda_0: weight of D (image space); 0 = no D")
+    lambda_fc1: float = opt(0.0, ge(0.0), doc="lambda_fc1: weight of D_fc1 (E's fc1); 0 = no D_fc1")
+    alpha_fc1: float = opt(1.0, ge(0.0), doc="alpha_fc1: weight of ||E_fc1(G(h)) - h||^2 in L_h")
+    random_discriminator: bool = opt(False, doc="PPGN-h-random: one discriminator per iteration, p=1/2")
+    encoder_width: int = opt(64, gt(0), doc="E's convs are w, 2w, 4w channels (section 4: 64)")
+    encoder_epochs: int = opt(2, gt(0), doc="E's classification pre-training (cached)")
+    encoder_batch_size: int = opt(64, gt(0))
+    encoder_lr: float = opt(0.01, gt(0.0), doc="E is trained with SGD (section 4)")
+    encoder_momentum: float = opt(0.5, within(0.0, 1.0, hi_open=True))
+    mala_steps: int = opt(200, gt(0), doc="MALA-approx iterations per sample (section 4.1)")
+    mala_eps1: float = opt(1e-2, ge(0.0), doc="epsilon_1: pull towards E(G(h))")
+    mala_eps2: float = opt(1.0, ge(0.0), doc="epsilon_2: step along d log C_c(G(h)) / dh")
+    mala_eps3: float = opt(1e-15, ge(0.0), doc="epsilon_3: std of the added Gaussian noise")
+
+
+@dataclass(frozen=True)
 class Config:
     model: ModelConfig = field(default_factory=ModelConfig)
     data: DataConfig = field(default_factory=DataConfig)
@@ -207,6 +239,7 @@ class Config:
     optim: OptimConfig = field(default_factory=OptimConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     eval: EvalConfig = field(default_factory=EvalConfig)
+    ppgn: PPGNConfig = field(default_factory=PPGNConfig)
 
     def to_dict(self) -> dict:
         return _to_plain(dataclasses.asdict(self))
@@ -347,6 +380,9 @@ def cross_checks(cfg: Config) -> list[str]:
     if cfg.optim.fused == "fused" and cfg.optim.name == "rmsprop":
         p.append("optim.fused: torch has no fused RMSprop; use auto or foreach")
     p += _point_data_checks(cfg)
+    if m.arch == "ppgn":
+        from gansweep.ppgn.checks import ppgn_checks
+        p += ppgn_checks(cfg)
     size = cfg.data.image_size
     # The radford/dense families take any size (seed 002 trains at MNIST's 28x28).
     if size is not None and m.arch not in RADFORD_ARCHS and (size < 8 or size % 8):

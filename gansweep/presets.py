@@ -93,3 +93,9 @@ def preset_values(name: str) -> dict:
 
 
 GAN_PRESETS = [n for n in PRESETS if not n.endswith("classifier")]
+
+# Seed 003's PPGN-h variants train as their own Task (gansweep.ppgn), so they join PRESETS
+# after GAN_PRESETS (the phase trainer's models) has been listed.
+from gansweep.ppgn.presets import PPGN_PRESETS  # noqa: E402
+
+PRESETS.update(PPGN_PRESETS)

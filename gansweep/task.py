@@ -43,6 +43,9 @@ def resolve_device(name: str) -> torch.device:
 
 def build_task(cfg: Config, device: torch.device | None = None) -> Task:
     device = device or resolve_device(cfg.train.device)
+    if cfg.model.arch == "ppgn":
+        from gansweep.ppgn.trainer import PPGNTrainer
+        return PPGNTrainer(cfg, device)
     if cfg.model.arch == "mtl_classifier":
         from gansweep.classifier_trainer import ClassifierTrainer
         return ClassifierTrainer(cfg, device)

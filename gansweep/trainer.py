@@ -35,6 +35,7 @@ import torch
 from gansweep import losses
 from gansweep.checkpoint import rng_state, seed_everything, set_rng_state
 from gansweep.config import Config
+from gansweep.critic_schedule import critic_steps
 from gansweep.data import ImageDataset, load_dataset, to_float
 from gansweep.data_points import PointDataset
 from gansweep.latent import sample_latents
@@ -48,8 +49,11 @@ from gansweep.stability import LossWindow, probabilities
 class Phase:
     name: str
     update: Callable[[int], None]  # one optimisation step; gets the generator iteration k
-    repeats: int = 1
+    repeats: int | Callable[[int], int] = 1  # or a function of k (train.critic_schedule)
     every: int = 1
+
+    def repeats_at(self, k: int) -> int:
+        return self.repeats(k) if callable(self.repeats) else self.repeats
 
 
 class Trainer:
@@ -89,7 +93,7 @@ class Trainer:
         self._scalars: dict[str, torch.Tensor] = {}
         self._evaluator = None
         self.loss_window = LossWindow(t.loss_window, self.device) if t.loss_window else None
-        self.phases = [Phase("D", self._critic_step, repeats=cfg.train.n_critic),
+        self.phases = [Phase("D", self._critic_step, repeats=lambda k: critic_steps(cfg.train, k)),
                        Phase("G", self._generator_step)]
         if self.nets.classifiers:
             self.phases.append(Phase("C", self._classifier_step, every=cfg.train.classifier_every))
@@ -112,7 +116,7 @@ class Trainer:
         self._scalars = {}  # only this step's values: a resumed run logs what a straight one does
         for phase in self.phases:
             if k % phase.every == 0:
-                for _ in range(phase.repeats):
+                for _ in range(phase.repeats_at(k)):
                     phase.update(k)
         if self.loss_window is not None:
             self._scalars.update(self.loss_window.push(self._scalars))

@@ -27,6 +27,8 @@ def tiny_config(preset: str, **overrides):
     preset_data = PRESETS.get(preset, {}).get("data", {}).get("name")
     if preset_data in POINT_DATASETS:  # seed 001's R^2 models train on their own tiny points
         base["data"] = {"name": preset_data}
+    if preset.startswith("PPGN"):  # the wgan critic schedule's bursts at 3 steps, not 100
+        base["train"]["critic_burst"] = 3
     return resolve(deep_merge(base, nest(overrides)))
 
 

@@ -414,6 +414,8 @@ SMOKE_CONFIG = {
     "model.width": 4, "model.g_width": 4, "model.z_dim": 8, "model.d_cond_units": 8,
     "model.classifier_widths": [4, 8, 8, 8],
     "train.batch_size": 8, "train.batch_size_g": None, "train.n_critic": 2, "train.log_every": 1, "train.device": "cpu",
+    "train.critic_burst": 2,  # the wgan critic schedule's 100-step bursts, at toy scale
+    "ppgn.encoder_width": 8, "ppgn.mala_steps": 10,  # PPGN-h's encoder and sampler, at toy scale
     "eval.samples": 50, "eval.batch_size": 50, "eval.real_samples": 300,
 }
 

@@ -1,0 +1,12 @@
+"""Seed 003: PPGN-h (Noiseless Joint PPGN-h, Nguyen et al. 2016) with latent discriminators.
+
+    models.py     E (frozen MNIST classifier with taps), G(h), D (image), D_fc1 (E's fc1)
+    encoder.py    E's deterministic, cached classification pre-training
+    losses.py     L_x, L_h, L_gan (eq. 3, 9, 10) and the critics' WGAN-GP losses
+    trainer.py    PPGNTrainer: the Task (gansweep.task) that trains G and the critics
+    sampler.py    MALA-approx (eq. 8): class-conditional samples from h-space
+    presets.py    Vanilla PPGN-h, PPGN-h-D_fc1 (adv / full / no L_gan), -combined, -random
+    checks.py     config cross-checks for model.arch = ppgn
+
+Nothing is imported here, so gansweep.presets can import ppgn.presets without cycles.
+"""
