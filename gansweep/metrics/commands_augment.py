@@ -72,8 +72,14 @@ def main(args: argparse.Namespace) -> int:
     except ValueError as err:
         print(f"gansweep augment: {err}", file=sys.stderr)
         return 2
-    judge = load_lenet(cfg.data.name, cache_dir(args.cache_dir or cfg.eval.cache_dir),
-                       trainer.device, root=cfg.data.root)
+    if max(settings.real_sizes) > len(xtr):
+        print(f"gansweep augment: real sizes go up to {max(settings.real_sizes)}; the "
+              f"{cfg.data.name} training set has {len(xtr)}", file=sys.stderr)
+        return 2
+    judge = None  # the real-trained LeNet: needed (and trained once, cached) for quality only
+    if "quality" in settings.modes:
+        judge = load_lenet(cfg.data.name, cache_dir(args.cache_dir or cfg.eval.cache_dir),
+                           trainer.device, root=cfg.data.root)
     generate = aug.trainer_generate_fn(trainer, seed=args.seed)
     rows = aug.run_grid((xtr, ytr), (xte, yte), generate, settings, judge, trainer.device,
                         progress=lambda r: print(_row_text(r), flush=True))
@@ -81,7 +87,7 @@ def main(args: argparse.Namespace) -> int:
     write_table(rows, stem.with_suffix(".csv"))
     stem.with_suffix(".json").write_text(json.dumps({
         "path": str(path), "iteration": trainer.iteration, "dataset": cfg.data.name,
-        "settings": aug.settings_dict(settings), "judge_test_accuracy": judge.test_accuracy,
+        "settings": aug.settings_dict(settings), "judge_test_accuracy": judge and judge.test_accuracy,
         "rows": rows}, indent=1))
     for mode in settings.modes:
         print(format_matrix(rows, mode))
