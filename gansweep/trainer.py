@@ -281,6 +281,8 @@ class Trainer:
         opposite sign), added to G's loss only: D's loss has no term through G(z)'s class.
         The LeNet is the cached one of the is_lenet/acc_lenet metrics (metrics/lenet.py),
         trained on the dataset's full real training split; it is not part of checkpoints.
+        So with alpha > 0, G is trained against the very judge of is_lenet/acc_lenet (as in
+        seed 002): those two stop being independent; fid_* and aug_gain are not affected.
         """
         from gansweep.metrics.cache import cache_dir
         from gansweep.metrics.lenet import LeNetClassLoss, load_lenet
