@@ -27,7 +27,7 @@ EVALS_FILE, TRIALS_FILE = "evals.parquet", "trials.parquet"
 
 IDENTITY = {"experiment": pa.string(), "trial_id": pa.string(), "config_id": pa.int64(),
             "replicate": pa.int64(), "seed": pa.int64(), "model": pa.string(), "dataset": pa.string()}
-EVAL_FIXED = {**IDENTITY, "iteration": pa.int64(), "time_s": pa.float64()}
+EVAL_FIXED = {**IDENTITY, "iteration": pa.int64(), "epoch": pa.float64(), "time_s": pa.float64()}
 TRIAL_FIXED = {**IDENTITY, "state": pa.string(), "error": pa.string(), "failures": pa.int64(),
                "iteration": pa.int64(), "budget": pa.int64(), "evaluations": pa.int64(),
                "time_s": pa.float64(), "metric": pa.string(), "mode": pa.string(),
@@ -61,7 +61,7 @@ def build_tables(exps: list[Experiment]) -> tuple[pa.Table, pa.Table]:
         for t in x.trials:
             ident, hp = identity(x, t), {k: t.params.get(k, t.config.get(k)) for k in swept}
             for e in t.evals:
-                eval_rows.append({**ident, "iteration": e.iteration, "time_s": e.time_s,
+                eval_rows.append({**ident, "iteration": e.iteration, "epoch": e.epoch, "time_s": e.time_s,
                                   **e.metrics, **hp})
             trial_rows.append({**ident, **trial_summary(x, t, metrics), **hp})
     eval_types = {**EVAL_FIXED, **{m: pa.float64() for m in metrics}}

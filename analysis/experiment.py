@@ -35,6 +35,7 @@ class Eval:
     iteration: int
     time_s: float | None
     metrics: dict[str, float]
+    epoch: float | None = None  # passes over the training set (metrics.jsonl only)
 
 
 @dataclass
@@ -187,7 +188,7 @@ def evals_from(log: list[dict], results: list[dict]) -> list[Eval]:
     """One Eval per iteration from the "eval" lines of metrics.jsonl, else from Ray's result
     lines; a repeated iteration (a report repeated after a retry) keeps its last copy."""
     source = [r for r in log if r.get("kind") == "eval"]
-    time_key, skip = "time", {"kind", "iteration", "time"}
+    time_key, skip = "time", {"kind", "iteration", "time", "epoch"}
     if not source:
         source = [r for r in results if not r.get("diverged")]
         time_key, skip = "time_total_s", NOT_METRICS
@@ -197,7 +198,8 @@ def evals_from(log: list[dict], results: list[dict]) -> list[Eval]:
             continue
         metrics = {k: float(v) for k, v in r.items() if k not in skip and _number(v)}
         time_s = float(r[time_key]) if _number(r.get(time_key)) else None
-        out[r["iteration"]] = Eval(r["iteration"], time_s, metrics)
+        epoch = float(r["epoch"]) if _number(r.get("epoch")) else None
+        out[r["iteration"]] = Eval(r["iteration"], time_s, metrics, epoch)
     return [out[i] for i in sorted(out)]
 
 

@@ -14,6 +14,7 @@ n_D 5, eta 10, lambda 0.1, z-dim 128, 2e5 iterations, FID/IS every 2000 on 5000 
 from __future__ import annotations
 
 import dataclasses
+import math
 import types
 import typing
 from dataclasses import dataclass, field
@@ -139,6 +140,9 @@ class OptimConfig:
 @dataclass(frozen=True)
 class TrainConfig:
     iterations: int = opt(200_000, gt(0), doc="generator iterations (or classifier steps)")
+    epochs: Optional[float] = opt(
+        None, doc="budget in passes over the training set; when set, iterations is derived "
+                  "from it (see steps_per_epoch) and a user's train.iterations clears it")
     batch_size: int = opt(64, gt(0))
     batch_size_g: Optional[int] = opt(None, doc="generator batch when it differs (ResNet: 128)")
     n_critic: int = opt(5, gt(0), doc="n_D: critic steps per generator step")
@@ -190,7 +194,11 @@ class Config:
 
     def replace(self, overrides: dict) -> "Config":
         """A new config with dotted or nested overrides applied (checked like any config)."""
-        return from_dict(deep_merge(self.to_dict(), nest(overrides)), apply_preset=False)
+        base = self.to_dict()
+        over = nest(overrides)
+        if "iterations" in over.get("train", {}):  # the derived value must not clash
+            base["train"]["epochs"] = None
+        return from_dict(deep_merge(base, over), apply_preset=False)
 
 
 # --- building ----------------------------------------------------------------------------
@@ -219,6 +227,8 @@ def from_dict(raw: dict, apply_preset: bool = True) -> Config:
     if isinstance(model, str):
         model = {"preset": model}
         raw = {**raw, "model": model}
+    if apply_preset:  # user input; a resolved dict carries epochs and the iterations derived
+        raw = _budget_rule(raw, problems)
     if apply_preset and isinstance(model, dict):
         name = model.get("preset", "WGAN")
         if name in PRESETS:
@@ -230,7 +240,45 @@ def from_dict(raw: dict, apply_preset: bool = True) -> Config:
         problems += cross_checks(cfg)
     if problems:
         raise ConfigError(problems)
+    if cfg.train.epochs is not None:
+        iterations = max(1, math.ceil(cfg.train.epochs * steps_per_epoch(cfg) - 1e-9))
+        cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, iterations=iterations))
     return cfg
+
+
+def _budget_rule(raw: dict, problems: list[str]) -> dict:
+    """A budget is given in iterations or in epochs. The keys given here win over a preset's
+    (and over the derived value a resolved config carries): train.iterations alone clears a
+    preset's epochs; both at once is an error."""
+    train = raw.get("train")
+    if not isinstance(train, dict) or "iterations" not in train:
+        return raw
+    if train.get("epochs") is not None:
+        problems.append("train.epochs: give the budget as train.epochs or train.iterations, "
+                        "not both")
+        return raw
+    return {**raw, "train": {**train, "epochs": None}}
+
+
+def steps_per_epoch(cfg: Config) -> float:
+    """Iterations that make one pass over the training set.
+
+    A GAN iteration feeds the critic n_critic real batches (the generator's step draws only
+    labels), so an epoch is N / (batch_size * n_critic) iterations: the count of the
+    documents' loops, which run D over the data loader and G every n_critic batches (seed
+    004's 1:1 DCGAN and 5:1 WGANs). A chapter-2 classifier step is one batch of one task.
+    N is the official training split's size times data.fraction (data.TRAIN_SIZES), so a
+    config resolves without reading the data. A critic schedule with extra early critic
+    steps is not counted: its first iterations consume more than one epoch's share.
+    """
+    from gansweep.data import train_size
+
+    n = train_size(cfg.data)
+    t = cfg.train
+    if cfg.model.arch == "mtl_classifier":
+        tasks = 1 if cfg.model.sharing == "none" else 2
+        return n * tasks / t.batch_size
+    return n / (t.batch_size * t.n_critic)
 
 
 def cross_checks(cfg: Config) -> list[str]:

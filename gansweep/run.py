@@ -24,7 +24,7 @@ import torch
 import yaml
 
 from gansweep import checkpoint as ckpt
-from gansweep.config import Config, from_dict
+from gansweep.config import Config, from_dict, steps_per_epoch
 from gansweep.task import Task, build_task, resolve_device
 
 # An evaluation callback gets (iteration, metrics, path of the checkpoint just written).
@@ -61,6 +61,7 @@ class RunDir:
             new = cfg.to_dict()
             for c in (old, new):  # the budget may change between invocations
                 c["train"].pop("iterations", None)
+                c["train"].pop("epochs", None)
             if old != new:
                 raise ValueError(f"{self.path} holds a run with a different config; "
                                  "use a new --out directory")
@@ -123,6 +124,7 @@ def run_training(cfg: Config, out_dir: str | Path, iterations: int | None = None
         run.metrics.unlink()  # a log without a checkpoint belongs to no state we can continue
     total = iterations or cfg.train.iterations
     t = cfg.train
+    per_epoch = steps_per_epoch(cfg)
     started = time.perf_counter() - elapsed
     result = RunResult("finished", task.iteration)
     while task.iteration < total:
@@ -143,7 +145,8 @@ def run_training(cfg: Config, out_dir: str | Path, iterations: int | None = None
         if evaluate:
             metrics = task.evaluate()
             result.last_eval = metrics
-            run.append({"kind": "eval", "iteration": it, "time": time.perf_counter() - started, **metrics})
+            run.append({"kind": "eval", "iteration": it, "time": time.perf_counter() - started,
+                        "epoch": round(it / per_epoch, 4), **metrics})
             if hasattr(task, "provenance"):
                 run.write_provenance(task.provenance())
         if evaluate or it % t.checkpoint_every == 0 or last:

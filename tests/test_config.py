@@ -1,8 +1,10 @@
 """The config tree: presets, overrides, and every mistake reported at once with its path."""
 
+import math
+
 import pytest
 
-from gansweep.config import ConfigError, load_yaml, resolve
+from gansweep.config import ConfigError, from_dict, load_yaml, resolve
 from gansweep.presets import PRESETS
 
 
@@ -63,3 +65,27 @@ def test_replace_round_trips_through_dict():
     cfg = resolve({"model": "AC-WGAN.c"})
     assert cfg.replace({"optim.lr_g": 3e-4}).optim.lr_g == 3e-4
     assert resolve(cfg.to_dict()) == cfg
+
+
+def test_an_epoch_budget_becomes_iterations_over_the_official_split():
+    # Seed 004: DCGAN 40 epochs at batch 128, 1:1; WGAN 100 epochs at batch 64, 5:1.
+    gan = resolve({"model": "GAN", "data": {"name": "cifar10"}, "train": {"epochs": 40, "batch_size": 128}})
+    wgan = resolve({"model": "WGAN", "data": {"name": "cifar10"}, "train": {"epochs": 100, "batch_size": 64}})
+    assert gan.train.iterations == math.ceil(40 * 50_000 / 128) == 15_625
+    assert wgan.train.iterations == math.ceil(100 * 50_000 / (64 * 5)) == 15_625
+    half = resolve({"model": "GAN", "data": {"name": "mnist", "fraction": 0.5}, "train": {"epochs": 1, "batch_size": 100}})
+    assert half.train.iterations == 300
+
+
+def test_the_budget_the_user_gives_wins_over_a_presets(monkeypatch):
+    monkeypatch.setitem(PRESETS, "E", {"model": {"arch": "dcgan"}, "train": {"epochs": 2, "n_critic": 1},
+                                        "data": {"name": "digits"}})
+    cfg = resolve({"model": "E", "train": {"batch_size": 100}})
+    assert (cfg.train.epochs, cfg.train.iterations) == (2, 30)
+    assert resolve({"model": "E", "train.iterations": 7}).train == cfg.train.__class__(
+        **{**cfg.train.__dict__, "iterations": 7, "epochs": None, "batch_size": 64})
+    assert cfg.replace({"train.batch_size": 50}).train.iterations == 60  # re-derived
+    assert cfg.replace({"train.iterations": 9}).train.epochs is None
+    assert from_dict(cfg.to_dict(), apply_preset=False) == cfg
+    with pytest.raises(ConfigError, match="train.epochs: give the budget as train.epochs or train.iterations"):
+        resolve({"model": "E", "train": {"iterations": 5, "epochs": 1}})

@@ -136,3 +136,11 @@ def test_float_round_trip():
     x = torch.arange(256, dtype=torch.uint8)
     assert to_float(x).min() == -1 and to_float(x).max() == 1
     assert torch.equal(to_uint8(to_float(x)), x)
+
+
+def test_every_dataset_states_its_epoch_size():
+    from gansweep.data import DATASETS, TRAIN_SIZES, train_size
+    assert set(TRAIN_SIZES) == set(DATASETS)
+    assert train_size(DataConfig(name="digits")) == len(load_dataset(DataConfig(name="digits")))
+    assert train_size(DataConfig(name="digits", fraction=0.1)) == len(
+        load_dataset(DataConfig(name="digits", fraction=0.1)))

@@ -14,6 +14,7 @@
     num_samples: 16                  # sampled configurations ...
     replicates: 2                    # ... each trained with seeds train.seed + 0..replicates-1
     iterations: 100000               # budget per trial (default: the config's train.iterations)
+    epochs: 40                       # ... or in passes over the training set (not both)
     eval_every: 5000                 # (default: the config's eval.every)
     metric: fid                      # what Optuna and the scheduler optimise
     mode: min
@@ -46,7 +47,7 @@ SEARCHERS = ("tpe", "random", "cmaes", "gp", "grid")
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice", "grid")
 CLASSIFIER_METRICS = ("val_acc", "val_loss", "aux_val_acc", "aux_val_loss", "weight_distance")
 TOP_KEYS = {"name", "model", "data", "config", "search", "searcher", "seed", "num_samples",
-            "replicates", "iterations", "eval_every", "metric", "mode", "optimize", "scheduler",
+            "replicates", "iterations", "epochs", "eval_every", "metric", "mode", "optimize", "scheduler",
             "resources", "max_concurrent_trials", "max_failures", "keep_checkpoints", "storage"}
 
 
@@ -163,6 +164,10 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") ->
     cpu, gpu = _resources(raw.get("resources", {}), p)
     # The budget defaults to the config's (the preset's train.iterations and eval.every).
     budget = {k: get.int(k, 1, lo=1) for k in ("iterations", "eval_every") if k in raw}
+    if "epochs" in raw:
+        budget["epochs"] = get.positive("epochs")
+        if "iterations" in raw:
+            p.append("epochs: give the budget as iterations or epochs, not both")
     layers = _layers(raw, budget, keep, p)
     base = _resolve(raw.get("model"), layers, "config", p) if layers is not None else None
     iterations = base["train"]["iterations"] if base else 1
@@ -175,6 +180,11 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") ->
     if base is not None:
         _check_metric(metric, mode, base, p)
     scheduler = _scheduler(raw.get("scheduler"), iterations, eval_every, p)
+    per_epoch = {"train.batch_size", "train.n_critic", "data.fraction"} & {q.key for q in params}
+    if scheduler and base and base["train"]["epochs"] is not None and per_epoch:
+        p.append(f"scheduler: ASHA compares trials at equal iterations, but with an epoch budget "
+                 f"the searched {', '.join(sorted(per_epoch))} gives each trial its own; give "
+                 "the budget in iterations")
 
     grid_size = math.prod(len(q.values) for q in params) if params else 1
     if searcher == "grid":
@@ -225,6 +235,13 @@ class _Reader:
             self.p.append(f"{key}: must be >= {lo}, got {v}")
         return v
 
+    def positive(self, key):
+        v = self.raw.get(key)
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
+            self.p.append(f"{key}: expected a number > 0, got {v!r}")
+            return 1
+        return v
+
     def choice(self, key, options, default):
         v = self.raw.get(key, default)
         if v not in options:
@@ -266,8 +283,9 @@ def _layers(raw: dict, budget: dict, keep: int, p: list[str]) -> dict | None:
         p.append("config.model.preset: name the preset in the top-level `model` key")
         return None
     train = {"keep_checkpoints": keep}
-    if "iterations" in budget:
-        train["iterations"] = budget["iterations"]
+    for key in ("iterations", "epochs"):
+        if key in budget:
+            train[key] = budget[key]
     layers = deep_merge(layers, {"train": train})
     if "eval_every" in budget:
         layers = deep_merge(layers, {"eval": {"every": budget["eval_every"]}})
@@ -413,6 +431,7 @@ def smoke_test(spec: SweepSpec, iterations: int = 4) -> SweepSpec:
         data.update(name="digits", root=None, image_size=None)
         if data.get("aux") == "cifar10":  # a second dataset; digits has coarse groups instead
             data["aux"] = "coarse"
+    layers["train"].pop("epochs", None)
     layers["train"].update(iterations=iterations)
     layers["eval"].update(every=eval_every, metrics=[], inception_weights=None)
     metric = {"fid": "fid_digits", "is": "is_digits"}.get(spec.metric, spec.metric)

@@ -64,6 +64,7 @@ def test_real_sweep_tables(real_sweep, tmp_path):
     for row in evals.to_pylist():
         rec = expected[(row["trial_id"], row["iteration"])]
         assert row["fid_digits"] == rec["fid_digits"] and row["time_s"] == rec["time"]
+        assert row["epoch"] == rec["epoch"] == pytest.approx(row["iteration"] * 8 * 2 / 1500, abs=1e-4)
         assert row["model"] == "AC-WGAN.a" and row["dataset"] == "digits"
         assert row["seed"] == row["replicate"] == ledger[row["trial_id"]]["replicate"]
         for key, value in ledger[row["trial_id"]]["params"].items():

@@ -1,5 +1,6 @@
 """Sweep specs: every shipped spec is valid at full and toy scale; bad specs list every problem."""
 
+import math
 from pathlib import Path
 
 import pytest
@@ -14,7 +15,7 @@ MINIMAL = {"model": "SC-WGAN.b", "data": {"name": "digits"}, "iterations": 100, 
 
 
 def spec(**changes):
-    return parse_spec({**MINIMAL, **changes})
+    return parse_spec({k: v for k, v in {**MINIMAL, **changes}.items() if v is not None})
 
 
 @pytest.mark.parametrize("path", SWEEPS, ids=lambda p: p.stem)
@@ -104,3 +105,16 @@ def test_dry_run_prints_the_plan(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "3 configs x 2 replicates = 6 trials" in out and "best fid_digits (min)" in out
     assert not any(tmp_path.iterdir())
+
+
+def test_a_budget_in_epochs():
+    s = spec(iterations=None, epochs=2, config={"train.n_critic": 1})
+    assert s.iterations == math.ceil(2 * 1500 / 64)  # digits' 1500 training images, batch 64
+    assert s.config({}).train.epochs == 2
+    with pytest.raises(SpecError, match="epochs: give the budget as iterations or epochs, not both"):
+        spec(epochs=2)
+    with pytest.raises(SpecError, match="scheduler: ASHA compares trials at equal iterations"):
+        spec(iterations=None, epochs=2, scheduler={"kind": "asha"},
+             search={"train.batch_size": {"choice": [32, 64]}})
+    small = smoke_test(s)
+    assert small.iterations == 4 and small.config({}).train.iterations == 4
