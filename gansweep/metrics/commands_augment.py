@@ -3,8 +3,9 @@
 A LeNet is trained on every combination of real and generated subset sizes (default: seed
 002's {0, 1, 10, 20, 50, 100}% of the training set, i.e. 0 ... 60000 on MNIST) and tested on
 the real test split, for each mode (mixed, quality, finetune; gansweep.metrics.augmentation).
-Writes RUN_DIR/augmentation.csv (one row per cell) and RUN_DIR/augmentation.json (rows,
-settings, the judge's test accuracy), and prints one accuracy table per mode.
+Writes RUN_DIR/augmentation.csv (one row per cell, appended as each cell finishes) and
+RUN_DIR/augmentation.json (rows, settings, the judge's test accuracy) at the end, and prints
+one accuracy table per mode.
 
 Cost: the full MNIST grid trains 36 LeNets per mode on up to 120,000 images for 30 epochs;
 give it a GPU (--device cuda). The digits grid takes a few minutes on one CPU core.
@@ -81,10 +82,15 @@ def main(args: argparse.Namespace) -> int:
         judge = load_lenet(cfg.data.name, cache_dir(args.cache_dir or cfg.eval.cache_dir),
                            trainer.device, root=cfg.data.root)
     generate = aug.trainer_generate_fn(trainer, seed=args.seed)
-    rows = aug.run_grid((xtr, ytr), (xte, yte), generate, settings, judge, trainer.device,
-                        progress=lambda r: print(_row_text(r), flush=True))
     stem = Path(args.out) if args.out else output_stem(path)
-    write_table(rows, stem.with_suffix(".csv"))
+    table = CsvTable(stem.with_suffix(".csv"))
+
+    def progress(row: dict) -> None:  # rows land in the CSV as they come: a long grid
+        table.append(row)             # stopped halfway keeps what it measured
+        print(_row_text(row), flush=True)
+
+    rows = aug.run_grid((xtr, ytr), (xte, yte), generate, settings, judge, trainer.device,
+                        progress=progress)
     stem.with_suffix(".json").write_text(json.dumps({
         "path": str(path), "iteration": trainer.iteration, "dataset": cfg.data.name,
         "settings": aug.settings_dict(settings), "judge_test_accuracy": judge and judge.test_accuracy,
@@ -95,12 +101,18 @@ def main(args: argparse.Namespace) -> int:
     return 0
 
 
-def write_table(rows: list[dict], path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=COLUMNS)
-        writer.writeheader()
-        writer.writerows({k: r[k] for k in COLUMNS} for r in rows)
+class CsvTable:
+    """A CSV with COLUMNS, started empty (header only) and appended to row by row."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("w", newline="") as f:
+            csv.DictWriter(f, fieldnames=COLUMNS).writeheader()
+
+    def append(self, row: dict) -> None:
+        with self.path.open("a", newline="") as f:
+            csv.DictWriter(f, fieldnames=COLUMNS).writerow({k: row[k] for k in COLUMNS})
 
 
 def format_matrix(rows: list[dict], mode: str) -> str:
