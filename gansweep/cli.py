@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("gansweep.metrics.commands_eval", "re-evaluate a saved generator on fresh samples"),
     "fid": ("gansweep.metrics.commands_fid", "FID between two image folders or statistics files"),
     "presets": ("gansweep.commands.presets", "list the named model presets"),
+    "augment": ("gansweep.metrics.commands_augment",
+                "seed 002's data-augmentation grid: LeNet test accuracy on real + generated"),
     "collect": ("analysis.commands_collect", "experiment directories -> Parquet tables of evals and trials"),
     "report": ("analysis.commands_report", "tables, figures and samples of an experiment as Markdown + HTML"),
 }

@@ -137,6 +137,9 @@ class LossConfig:
     omega_d: float = opt(1.0, ge(0.0), doc="weight of the classifier loss in D's loss")
     omega_g: float = opt(1.0, ge(0.0), doc="weight of the classifier loss in G's loss")
     sharing_lambda: float = opt(0.1, ge(0.0), doc="lambda: soft-sharing weight")
+    classifier_alpha: float = opt(
+        0.0, ge(0.0), doc="alpha: weight of the frozen real-trained LeNet's cross-entropy on "
+                          "G(z, y) in G's loss (seed 002 6.2; conditional models, digits/mnist)")
 
 
 @dataclass(frozen=True)
@@ -206,6 +209,10 @@ class EvalConfig:
     inception_weights: Optional[str] = opt(None, doc="pytorch-fid Inception weights file")
     real_samples: Optional[int] = opt(None, doc="real images for reference statistics (None = all)")
     cache_dir: Optional[str] = opt(None, doc="real-statistics cache (default ~/.cache/gansweep/stats)")
+    # aug_gain (seed 002 section 4 at a size affordable during training; only when listed)
+    aug_real: int = opt(600, gt(0), doc="aug_gain: real training images of its LeNets (MNIST 1%)")
+    aug_generated: int = opt(600, gt(0), doc="aug_gain: generated images added (<= eval.samples)")
+    aug_epochs: int = opt(30, gt(0), doc="aug_gain: LeNet training epochs (seed 002: 30)")
 
 
 @dataclass(frozen=True)
@@ -383,6 +390,9 @@ def cross_checks(cfg: Config) -> list[str]:
     if m.arch == "ppgn":
         from gansweep.ppgn.checks import ppgn_checks
         p += ppgn_checks(cfg)
+    if cfg.loss.classifier_alpha and m.g_cond == "none":
+        p.append("loss.classifier_alpha: the LeNet's loss needs a class-conditional generator "
+                 "(model.g_cond)")
     size = cfg.data.image_size
     # The radford/dense families take any size (seed 002 trains at MNIST's 28x28).
     if size is not None and m.arch not in RADFORD_ARCHS and (size < 8 or size % 8):

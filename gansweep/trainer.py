@@ -5,6 +5,7 @@ A generator iteration k runs three phases (Algorithms 2-4 of seed 000):
     D  n_D times: critic loss (+ eta GP | weight clipping) (+ omega_d L_C for aux heads)
                   (+ lambda ||W_D,b - W_C,b|| when D and C soft-share, SC-WGAN.b)
     G  once:      generator loss (+ omega_g L_CF for aux heads)
+                  (+ alpha CE(LeNet(G(z, y)), y) with a frozen real-trained LeNet, seed 002 6.2)
     C  if k % s == 0 and the model has separate classifiers (SC-*): one classifier's
                   L_C = (L_CR + L_CF)/2 trains that classifier and, through L_CF, G
                   (Algorithm 4 lines 18-29); SC-WGAN.c picks one of its two with p = 1/2.
@@ -87,6 +88,7 @@ class Trainer:
             # update on L_G; as in a TF1 `minimize` per loss, it has its own moment estimates.
             self.opts["G_via_C"] = make_optimizer(self.nets.G.parameters(), o.lr_g, o, dev)
         self.base_lr = {name: self._base_lr(name) for name in self.opts}
+        self.lenet_loss = self._lenet_loss() if cfg.loss.classifier_alpha else None
         self.sampler = BatchSampler(len(dataset), cfg.train.seed, self.device)
         self.choice = torch.Generator().manual_seed(cfg.train.seed)  # SC-WGAN.c; CPU, no sync
         self.iteration = 0
@@ -262,6 +264,9 @@ class Trainer:
             labels = [y, y_aux][:len(aux_fake)]
             self._scalars["g_cls_loss"] = losses.classifier_loss(None, aux_fake, None, labels)
             loss = loss + cfg.loss.omega_g * self._scalars["g_cls_loss"]
+        if self.lenet_loss is not None:
+            self._scalars["g_lenet_loss"] = self.lenet_loss(fake, y)
+            loss = loss + cfg.loss.classifier_alpha * self._scalars["g_lenet_loss"]
         self._scalars["g_loss"] = loss
         return loss
 
@@ -288,6 +293,23 @@ class Trainer:
         self._update(loss, [f"C{which}", "G_via_C"], C, G, g_scale=cfg.loss.omega_g)
 
     # --- helpers -----------------------------------------------------------------------------
+
+    def _lenet_loss(self):
+        """Seed 002 6.2 writes G's loss as -(log D(G(z)) + Inception_score * alpha) and calls
+        the added term "the classification error of the LeNet": we read it as the frozen
+        LeNet's cross-entropy on G(z, y) against y (a score to maximise would have the
+        opposite sign), added to G's loss only: D's loss has no term through G(z)'s class.
+        The LeNet is the cached one of the is_lenet/acc_lenet metrics (metrics/lenet.py),
+        trained on the dataset's full real training split; it is not part of checkpoints.
+        So with alpha > 0, G is trained against the very judge of is_lenet/acc_lenet (as in
+        seed 002): those two stop being independent; fid_* and aug_gain are not affected.
+        """
+        from gansweep.metrics.cache import cache_dir
+        from gansweep.metrics.lenet import LeNetClassLoss, load_lenet
+
+        lenet = load_lenet(self.cfg.data.name, cache_dir(self.cfg.eval.cache_dir), self.device,
+                           root=self.cfg.data.root)
+        return LeNetClassLoss(lenet)
 
     def _sharing_distance(self, train: str) -> torch.Tensor:
         """||W_D,b - W_C,b|| over the first b conv layers; only the `train` side gets grads."""

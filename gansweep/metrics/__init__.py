@@ -5,10 +5,13 @@
     inception.py        pytorch-fid's InceptionV3 from a local weights file (pool3 + IS logits)
     domain.py           in-project classifiers for digits, MNIST (seed 001 Table B.1), CIFAR
     conditional.py      cond_acc, intra-FID, within-class diversity, memorisation
+    lenet.py            seed 002's LeNet-5: is_lenet, acc_lenet, and its loss for G (alpha)
+    augmentation.py     seed 002 section 4's real x generated LeNet grid; the aug_gain metric
     cache.py            real statistics and trained classifiers, shared across trials
     provenance.py       what every score was computed with; refuses mismatched comparisons
     evaluator.py        Evaluator: the metrics that apply, on a fixed latent set
-    commands_fid.py     `gansweep fid A B`;  commands_eval.py: `gansweep eval RUN`
+    commands_fid.py     `gansweep fid A B`;  commands_eval.py: `gansweep eval RUN`;
+                        commands_augment.py: `gansweep augment RUN`
 
 Every metric's docstring names the reference it matches; tests/metrics checks each against
 that reference on the same inputs. Nothing here downloads anything unless asked.

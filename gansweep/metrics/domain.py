@@ -99,6 +99,7 @@ class DomainSpec:
     num_classes: int
     recipe: Recipe
     reports_fid_is: bool       # fid_<dataset>/is_<dataset> among the default metrics
+    suffix: str | None = None  # metric-name suffix; None = "_<dataset>" (the LeNet: "_lenet")
 
 
 DOMAINS: dict[str, DomainSpec] = {
@@ -192,7 +193,7 @@ class DomainExtractor(FeatureExtractor):
         super().__init__()
         self.spec, self.net = spec, net.eval().requires_grad_(False)
         self.name = spec.arch
-        self.suffix = f"_{spec.dataset}"
+        self.suffix = spec.suffix or f"_{spec.dataset}"
         self.feature_dim, self.num_classes = net.feature_dim, spec.num_classes
         self.weights_sha256 = state_sha256(net.state_dict())
         self.test_accuracy = test_accuracy
@@ -204,15 +205,17 @@ class DomainExtractor(FeatureExtractor):
 
 
 def load_domain_extractor(dataset: str, cache_directory, device: torch.device | str = "cpu",
-                          data=None, root: str | None = None) -> DomainExtractor:
+                          data=None, root: str | None = None,
+                          spec: DomainSpec | None = None) -> DomainExtractor:
     """The dataset's classifier from the cache, trained (once) if absent.
 
     `data` = (train images, train labels, test images, test labels); default: the dataset's
-    own splits through gansweep.data.load_dataset at the native size.
+    own splits through gansweep.data.load_dataset at the native size. `spec`: another
+    classifier for the dataset than DOMAINS[dataset] (seed 002's LeNet, metrics/lenet.py).
     """
-    if dataset not in DOMAINS:
+    if spec is None and dataset not in DOMAINS:
         raise KeyError(f"no domain classifier for dataset {dataset!r}; known: {', '.join(DOMAINS)}")
-    spec = DOMAINS[dataset]
+    spec = spec or DOMAINS[dataset]
     xtr, ytr, xte, yte = data if data is not None else training_data(dataset, root)
     key = {"kind": "domain-classifier", "arch": spec.arch, "recipe": asdict(spec.recipe),
            "num_classes": spec.num_classes, "image_size": spec.image_size,

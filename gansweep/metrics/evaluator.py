@@ -14,6 +14,13 @@ Metric names (EvalConfig.metrics; empty = every one that applies), with D = the 
     diversity_D        within-class diversity ratio (conditional: requested classes; else
                        the classifier's predicted classes; default for digits/mnist)
     nn_ratio           memorisation: nn_dist, nn_dist_test, nn_ratio (needs the test split)
+    is_lenet           seed 002's LeNet (metrics/lenet.py) as the IS classifier (digits, mnist;
+                       default for mnist)
+    acc_lenet          conditional models: seed 002's "Inception accuracy", the LeNet's
+                       accuracy on requested classes (default for conditional mnist)
+    aug_gain           conditional models, only when listed (it trains two LeNets): test
+                       accuracy of a LeNet on real + generated minus real only, with
+                       aug_acc, aug_acc_real (metrics/augmentation.py, seed 002 section 4)
 """
 
 from __future__ import annotations
@@ -31,6 +38,7 @@ from gansweep.metrics.domain import DOMAINS, load_domain_extractor
 from gansweep.metrics.fid import fid_from_features, statistics
 from gansweep.metrics.inception import InceptionExtractor, resolve_weights, weights_available
 from gansweep.metrics.inception_score import SPLITS, inception_score
+from gansweep.metrics.lenet import LENET, load_lenet
 from gansweep.metrics.provenance import Provenance
 
 EVAL_Z_SEED = 20170905       # the fixed latent set: the same constant for every trial
@@ -44,6 +52,8 @@ def known_metrics(dataset: str) -> list[str]:
     names = ["fid", "is", "cond_acc", "nn_ratio"]
     if dataset in DOMAINS:
         names += [f"fid_{dataset}", f"is_{dataset}", f"intra_fid_{dataset}", f"diversity_{dataset}"]
+    if dataset in LENET:
+        names += ["is_lenet", "acc_lenet", "aug_gain"]
     return names
 
 
@@ -56,6 +66,8 @@ def default_metrics(dataset: str, conditional: bool, inception: bool) -> list[st
         names += ["cond_acc", f"intra_fid_{dataset}"]
     if spec is not None and (conditional or spec.reports_fid_is):
         names.append(f"diversity_{dataset}")
+    if dataset == "mnist":  # seed 002 judges its MNIST GANs by the LeNet (section 3)
+        names += ["is_lenet"] + (["acc_lenet"] if conditional else [])
     return names + ["nn_ratio"]
 
 
@@ -112,8 +124,13 @@ class Evaluator:
         if any(m.endswith(f"_{self.dataset}") or m == "cond_acc" for m in self.metrics):
             self.extractors["domain"] = load_domain_extractor(
                 self.dataset, self.cache_dir, self.device, data=domain_data, root=self.cfg.data.root)
-        self.real = {k: self._real_stats(k) for k in self.extractors}
+        if {"is_lenet", "acc_lenet"} & set(self.metrics):
+            self.extractors["lenet"] = load_lenet(self.dataset, self.cache_dir, self.device,
+                                                  data=domain_data, root=self.cfg.data.root)
+        # The LeNet's scores need no real statistics (it reports no Fréchet distance).
+        self.real = {k: self._real_stats(k) for k in self.extractors if k != "lenet"}
         self.memo = self._memorisation(test_images) if "nn_ratio" in self.metrics else None
+        self.aug = self._augmentation(domain_data) if "aug_gain" in self.metrics else None
 
     # --- setup -------------------------------------------------------------------------------
 
@@ -131,9 +148,13 @@ class Evaluator:
         if any(m.startswith("is") for m in requested) and self.samples < SPLITS:
             raise ValueError(f"eval.samples: the Inception Score needs >= {SPLITS} samples "
                              f"(one per split), got {self.samples}")
-        needs_cond = [m for m in requested if m == "cond_acc" or m.startswith("intra_fid")]
+        needs_cond = [m for m in requested if m in ("cond_acc", "acc_lenet", "aug_gain")
+                      or m.startswith("intra_fid")]
         if needs_cond and not self.conditional:
             raise ValueError(f"eval.metrics: {needs_cond} need a class-conditional generator")
+        if "aug_gain" in requested and self.cfg.eval.aug_generated > self.samples:
+            raise ValueError(f"eval.aug_generated: must be <= the {self.samples} generated samples "
+                             f"per evaluation, got {self.cfg.eval.aug_generated}")
         return requested
 
     def _real_subset(self, n: int | None):
@@ -182,6 +203,20 @@ class Evaluator:
         # Against every image the generator was trained on, not the statistics subset.
         return cond.Memorisation(self.data.images, test_images, self.device)
 
+    def _augmentation(self, domain_data):
+        from gansweep.metrics.augmentation import AugmentationGain
+
+        if domain_data is not None:
+            test = domain_data[2], domain_data[3]
+        else:
+            from gansweep.data import load_dataset
+            split = load_dataset(self.cfg.data, "test")
+            test = split.images, split.labels
+        e = self.cfg.eval
+        # The LeNets train on the evaluator's device (CPU: deterministic, one thread).
+        return AugmentationGain((self.data.images, self.data.labels), test, e.aug_real,
+                                e.aug_epochs, self.device)
+
     # --- evaluation --------------------------------------------------------------------------
 
     @torch.no_grad()
@@ -213,15 +248,22 @@ class Evaluator:
         if self.memo is not None:
             out.update(self.memo(images))
             clock.lap("distance_s")
+        if self.aug is not None:
+            # The first aug_generated fixed latents: classes 0, 1, ..., K-1, 0, ... (balanced).
+            n = self.cfg.eval.aug_generated
+            out.update(self.aug(images[:n].cpu(), self.y[:n]))
+            clock.lap("augment_s")
         self.last_timings = clock.laps
         return out
 
     def _scores(self, kind: str, ext: FeatureExtractor, feats, logits) -> dict[str, float]:
-        s, real, want, out = ext.suffix, self.real[kind], set(self.metrics), {}
+        s, real, want, out = ext.suffix, self.real.get(kind), set(self.metrics), {}
         if f"fid{s}" in want:
             out[f"fid{s}"] = fid_from_features(feats, real["mu"], real["sigma"])
         if f"is{s}" in want:
             out[f"is{s}"], out[f"is{s}_std"] = inception_score(logits, SPLITS)
+        if kind == "lenet" and "acc_lenet" in want:
+            out["acc_lenet"] = cond.conditional_accuracy(logits, self.y.to(feats.device))
         if kind != "domain":
             return out
         y = self.y.to(feats.device)
@@ -245,12 +287,18 @@ class Evaluator:
                       z_seed=self.z_seed, real_sha256=self.real_sha256)
         out = {}
         for name in self.metrics:
-            kind = "inception" if name in ("fid", "is") else "domain"
+            kind = {"fid": "inception", "is": "inception", "is_lenet": "lenet",
+                    "acc_lenet": "lenet"}.get(name, "domain")
             ext = self.extractors.get(kind)
             for reported, impl in _implementations(name):
                 if name == "nn_ratio":
                     prov = Provenance(reported, impl, "pixels-grey", None,
                                       n_real=len(self.data.images), **common)
+                elif name == "aug_gain":
+                    trained = f"lenet5-v1, {self.cfg.eval.aug_epochs} epochs per evaluation"
+                    prov = Provenance(reported, impl, trained, None,
+                                      n_real=min(self.cfg.eval.aug_real, len(self.data.images)),
+                                      **{**common, "n_generated": self.cfg.eval.aug_generated})
                 else:
                     prov = Provenance(reported, impl, ext.name, ext.weights_sha256,
                                       n_real=len(self.real_images), **common)
@@ -270,6 +318,14 @@ def _implementations(name: str) -> list[tuple[str, str]]:
                        "Inception accuracy, domain classifier trained on real train data")]
     if name.startswith("intra_fid"):
         return [(name, "gansweep.metrics.conditional.intra_fid: Miyato & Koyama 2018, " + fid)]
+    if name == "acc_lenet":
+        return [(name, "gansweep.metrics.conditional.conditional_accuracy: seed 002's Inception "
+                       "accuracy, LeNet-5 (metrics/lenet.py) trained on real train data")]
+    if name == "aug_gain":
+        aug = ("gansweep.metrics.augmentation.AugmentationGain: seed 002 section 4, LeNet test "
+               "accuracy on the test split")
+        return [("aug_gain", aug + ", real+generated minus real only"),
+                ("aug_acc", aug + ", real+generated"), ("aug_acc_real", aug + ", real only")]
     if name.startswith("diversity"):
         return [(name, "gansweep.metrics.conditional.diversity_ratio: within-class mean pairwise "
                        "feature distance, generated / real")]

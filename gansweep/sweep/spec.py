@@ -368,7 +368,8 @@ def metric_direction(metric: str) -> str | None:
         return None
     if metric.startswith(("fid", "intra_fid")) or metric in ("val_loss", "aux_val_loss"):
         return "min"
-    if metric.startswith(("is", "cond_acc", "modes_", "hq_")) or metric in ("val_acc", "aux_val_acc"):
+    if metric.startswith(("is", "cond_acc", "modes_", "hq_")) or metric in (
+            "val_acc", "aux_val_acc", "acc_lenet", "aug_gain", "aug_acc", "aug_acc_real"):
         return "max"
     return None
 
