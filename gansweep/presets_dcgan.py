@@ -16,6 +16,7 @@ Seed 002 (Strelí & Horvath), Tables 1-2 name the variants:
                          G filters 7, 5, 5 and 256-128 channels, D filters 5, 5, 7 and 128-256;
                          y one-hot after z and per pixel as D's input channels
     CDCGAN-LS            Table 2 "One-sided LS": real targets 0.9, the document's best model
+    CDCGAN-LS-LeNet      section 6.2: + alpha (1) x the frozen LeNet's loss on G(z, y) in G's loss
     CDCGAN-extended      Table 2 "Extended": two extra conv layers in G and in D
     CDCGAN-newconcat     Table 2 "New Concat": labels through their own input conv layers
     CGAN-dense           Table 2 "Dense CGAN": dense layers instead of convolutions
@@ -98,6 +99,10 @@ DCGAN_PRESETS: dict[str, dict] = {
     }),
     "CDCGAN": _CDCGAN,
     "CDCGAN-LS": _merge(_CDCGAN, {"loss": {"real_label": 0.9}}),
+    # Section 6.2: the frozen LeNet's cross-entropy on G(z, y) added to G's loss, alpha = 1
+    # (chosen from 0.5, 1, 2, 5, 10). The text compares it with "the regular CGAN" at FID 17,
+    # IS 4.98, which are Table 2's one-sided-LS numbers, so it builds on CDCGAN-LS.
+    "CDCGAN-LS-LeNet": _merge(_CDCGAN, {"loss": {"real_label": 0.9, "classifier_alpha": 1.0}}),
     "CDCGAN-extended": _merge(_CDCGAN, {"model": {"extra_layers": 2}}),
     "CDCGAN-newconcat": _merge(_CDCGAN, {"model": {"g_cond": "conv", "d_cond": "conv"}}),
     # Appendix 7.14: the dense CGAN peaks late ("recognisable after about epoch 70", best

@@ -24,6 +24,7 @@ EXPECTED = {
     # seeds 002 and 004 (gansweep.presets_dcgan)
     "DCGAN-MNIST": ([], [], False, False), "DCGAN-MNIST-compact": ([], [], False, False),
     "CDCGAN": ([], [], True, True), "CDCGAN-LS": ([], [], True, True),
+    "CDCGAN-LS-LeNet": ([], [], True, True),
     "CDCGAN-extended": ([], [], True, True), "CDCGAN-newconcat": ([], [], True, True),
     "CGAN-dense": ([], [], True, True), "DCGAN-CIFAR10": ([], [], False, False),
     "WGAN-clip-CIFAR10": ([], [], False, False), "WGAN-GP-CIFAR10": ([], [], False, False),
