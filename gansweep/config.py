@@ -302,6 +302,7 @@ def from_dict(raw: dict, apply_preset: bool = True) -> Config:
             problems.append(f"model.preset: unknown preset {name!r}; known: {', '.join(PRESETS)}")
     cfg = _build(Config, raw, "", problems)
     if not problems:
+        from gansweep.config_checks import cross_checks
         problems += cross_checks(cfg)
     if problems:
         raise ConfigError(problems)
@@ -366,80 +367,7 @@ def steps_per_epoch(cfg: Config) -> float:
     return n / (t.batch_size * t.n_critic)
 
 
-def cross_checks(cfg: Config) -> list[str]:
-    """Checks that involve more than one field."""
-    p = []
-    m = cfg.model
-    if m.bifurcate_early and m.aux_heads == 0:
-        p.append("model.bifurcate_early: needs model.aux_heads >= 1")
-    if m.arch == "mtl_classifier":
-        if m.shared_layers > len(m.classifier_widths):
-            p.append(f"model.shared_layers: must be <= {len(m.classifier_widths)} "
-                     f"(the classifier's conv layers), got {m.shared_layers}")
-    elif m.shared_layers > 3:
-        p.append(f"model.shared_layers: D and C have 3 conv layers to share, got {m.shared_layers}")
-    if m.arch != "mtl_classifier" and m.shared_layers and m.classifiers == 0:
-        p.append("model.shared_layers: soft sharing between D and C needs model.classifiers >= 1")
-    if m.arch == "resnet" and m.d_cond != "none":
-        p.append("model.d_cond: the ResNet critic is conditioned through aux heads only")
-    if cfg.loss.kind == "gan" and m.arch == "resnet":
-        p.append("loss.kind: the ResNet models are WGAN-GP only")
-    if cfg.optim.fused == "fused" and cfg.optim.name == "rmsprop":
-        p.append("optim.fused: torch has no fused RMSprop; use auto or foreach")
-    p += _point_data_checks(cfg)
-    if m.arch == "ppgn":
-        from gansweep.ppgn.checks import ppgn_checks
-        p += ppgn_checks(cfg)
-    if cfg.loss.classifier_alpha and m.g_cond == "none":
-        p.append("loss.classifier_alpha: the LeNet's loss needs a class-conditional generator "
-                 "(model.g_cond)")
-    size = cfg.data.image_size
-    # The radford/dense families take any size (seed 002 trains at MNIST's 28x28).
-    if size is not None and m.arch not in RADFORD_ARCHS and (size < 8 or size % 8):
-        p.append(f"data.image_size: must be a multiple of 8 and >= 8, got {size}")
-    return p + _radford_checks(m)
-
-
-RADFORD_ARCHS = ("radford", "dense")
-_RADFORD_COND = {"radford": (("none", "concat", "conv"), ("none", "channels", "conv")),
-                 "dense": (("none", "concat"), ("none", "concat"))}
-
-
-def _radford_checks(m: ModelConfig) -> list[str]:
-    """The seed 002/004 families have one critic output and their own label inputs; the
-    thesis's heads, classifiers and sharing do not apply to them, nor their label inputs
-    to the thesis's networks."""
-    if m.arch not in RADFORD_ARCHS:
-        return [f"model.{k}: {v} is for model.arch radford" for k, v in
-                (("g_cond", m.g_cond), ("d_cond", m.d_cond)) if v in ("conv", "channels")]
-    p = []
-    g_ok, d_ok = _RADFORD_COND[m.arch]
-    if m.g_cond not in g_ok:
-        p.append(f"model.g_cond: {m.arch} supports {', '.join(g_ok)}; got {m.g_cond}")
-    if m.d_cond not in d_ok:
-        p.append(f"model.d_cond: {m.arch} supports {', '.join(d_ok)}; got {m.d_cond}")
-    for key in ("aux_heads", "classifiers", "shared_layers", "bifurcate_early", "d_dropout",
-                "activation_noise"):
-        if getattr(m, key):
-            p.append(f"model.{key}: not available with model.arch {m.arch}")
-    return p
-
-
 POINT_DATASETS = ("swissroll", "gaussians8")
-
-
-def _point_data_checks(cfg: Config) -> list[str]:
-    """Points in R^2 go with the residual MLP only, and have no classes to condition on."""
-    m, points = cfg.model, cfg.data.name in POINT_DATASETS
-    if points != (m.arch == "residual_mlp"):
-        return [f"model.arch: {m.arch} cannot train on data.name {cfg.data.name}; points in R^2 "
-                "(swissroll, gaussians8) need residual_mlp and residual_mlp needs them"]
-    if m.arch in ("residual_mlp", "residual_dcgan"):
-        used = [k for k, v in (("g_cond", m.g_cond != "none"), ("d_cond", m.d_cond != "none"),
-                               ("aux_heads", m.aux_heads), ("classifiers", m.classifiers)) if v]
-        if used:
-            return [f"model.{used[0]}: the depth-study models ({m.arch}) are unconditional"]
-    return []
 
 
 def _build(cls, raw: Any, path: str, problems: list[str]):

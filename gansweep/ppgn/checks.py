@@ -1,4 +1,4 @@
-"""Config cross-checks for model.arch = ppgn (called from gansweep.config.cross_checks)."""
+"""Config cross-checks for model.arch = ppgn (called from gansweep.config_checks.cross_checks)."""
 
 from __future__ import annotations
 
