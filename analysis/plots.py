@@ -40,15 +40,19 @@ def finish(fig: Figure, ax, path: Path, **labels) -> None:
     save(fig, path)
 
 
-def curve_data(res: Results, metric: str) -> dict[str, dict]:
+X_LABELS = {"iteration": "generator iteration", "epoch": "epoch (passes over the training set)"}
+
+
+def curve_data(res: Results, metric: str, x: str = "iteration") -> dict[str, dict]:
     """Per model, its best configuration's replicates: raw values per trial, each smoothed
     (window 10 for FID, 20 for IS), and the median and [min, max] band of the smoothed
-    curves over replicates at each evaluated iteration."""
+    curves over replicates at each evaluated `x` (iteration, or epoch: models that consume
+    data at different rates per iteration, seed 004's 1:1 GAN and 5:1 WGANs, compare there)."""
     out = {}
     for _, best in tables.best_per_model(res).iterrows():
         e = res.evals[(res.evals["experiment"] == best["experiment"])
                       & (res.evals["config_id"] == best["config_id"]) & res.evals[metric].notna()]
-        raw = {tid: (g["iteration"].to_numpy(int), g[metric].to_numpy(float))
+        raw = {tid: (g[x].to_numpy(float if x == "epoch" else int), g[metric].to_numpy(float))
                for tid, g in e.sort_values("iteration").groupby("trial_id", sort=True)}
         if not raw:
             continue
@@ -63,15 +67,15 @@ def curve_data(res: Results, metric: str) -> dict[str, dict]:
             warnings.simplefilter("ignore", RuntimeWarning)  # an iteration no replicate reached
             band = np.nanmedian(table, 0), np.nanmin(table, 0), np.nanmax(table, 0)
         out[res.label(best["experiment"], best["model"])] = {
-            "config_id": best["config_id"], "raw": raw, "smoothed": smoothed, "iterations": grid,
+            "config_id": best["config_id"], "raw": raw, "smoothed": smoothed, "x": grid,
             "window": w,
             "median": band[0], "low": band[1], "high": band[2]}
     return out
 
 
-def plot_curves(res: Results, metric: str, path: Path) -> dict | None:
-    """`metric` against iteration per model: faint raw values, smoothed median, band over seeds."""
-    data = curve_data(res, metric) if metric in res.metrics else {}
+def plot_curves(res: Results, metric: str, path: Path, x: str = "iteration") -> dict | None:
+    """`metric` against `x` per model: faint raw values, smoothed median, band over seeds."""
+    data = curve_data(res, metric, x) if metric in res.metrics else {}
     if not data:
         return None
     fig = Figure(figsize=(7, 4.2))
@@ -79,10 +83,10 @@ def plot_curves(res: Results, metric: str, path: Path) -> dict | None:
     for i, (label, c) in enumerate(data.items()):
         for it, v in c["raw"].values():
             ax.plot(it, v, color=colour(i), alpha=0.25, lw=0.8, marker=".", ms=3)
-        ax.plot(c["iterations"], c["median"], color=colour(i), lw=2,
+        ax.plot(c["x"], c["median"], color=colour(i), lw=2,
                 label=f"{label}, config {c['config_id']} ({len(c['raw'])} seeds)")
-        ax.fill_between(c["iterations"], c["low"], c["high"], color=colour(i), alpha=0.2, lw=0)
-    finish(fig, ax, path, xlabel="generator iteration",
+        ax.fill_between(c["x"], c["low"], c["high"], color=colour(i), alpha=0.2, lw=0)
+    finish(fig, ax, path, xlabel=X_LABELS[x],
            ylabel=f"{metric} (moving average over {max(c['window'] for c in data.values())} evaluations)",
            title=f"{metric}: best configuration per model; band: min-max over seeds")
     return data

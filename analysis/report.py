@@ -88,9 +88,13 @@ def figure_section(res: Results, exp: Experiment, images: Path) -> list[tuple]:
         if data:
             out.append(("img", str(images / name), caption))
 
+    # A budget in epochs (seed 004: 40 GAN epochs vs 100 WGAN epochs) is compared in epochs.
+    by_epoch = (any(t.config.get("train.epochs") is not None for t in exp.trials)
+                and "epoch" in res.evals and res.evals["epoch"].notna().all())
+    x = "epoch" if by_epoch else "iteration"
     for m in dict.fromkeys(m for m in (res.metric, res.is_metric) if m):
-        figure(f"curve-{m}.png", plots.plot_curves(res, m, images / f"curve-{m}.png"),
-               f"`{m}` against iteration, each model's best configuration: raw values faint, moving "
+        figure(f"curve-{m}.png", plots.plot_curves(res, m, images / f"curve-{m}.png", x),
+               f"`{m}` against {x}, each model's best configuration: raw values faint, moving "
                f"average (the thesis's window of 10 evaluations for FID and 20 for IS, at most a fifth "
                "of a run's evaluations), "
                "median over seeds, band from the lowest to the highest seed")

@@ -3,6 +3,8 @@ closed-form experiment `fx` (analysis_fixtures.py)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -99,6 +101,14 @@ def test_curves(res, tmp_path):
         assert np.allclose(c["median"], np.median(smoothed, 0))
         assert np.allclose(c["low"], smoothed.min(0)) and np.allclose(c["high"], smoothed.max(0))
     assert plots.plot_curves(res, "no_such_metric", tmp_path / "none.png") is None
+
+
+def test_curves_against_epochs(res, tmp_path):
+    evals = res.evals.assign(epoch=res.evals["iteration"] / 25)  # 25 iterations per epoch
+    data = plots.plot_curves(replace(res, evals=evals), "fid_digits", tmp_path / "e.png", x="epoch")
+    c = data["SC-WGAN.b"]
+    assert np.allclose(c["x"], np.arange(10, 101, 10) / 25)
+    assert np.allclose(c["raw"][trial_id(0, 1)][0], np.arange(10, 101, 10) / 25)
 
 
 def test_params(res, tmp_path):
