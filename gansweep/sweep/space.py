@@ -40,5 +40,18 @@ def make_sampler(spec: SweepSpec) -> optuna.samplers.BaseSampler:
     if spec.searcher == "gp":
         return optuna.samplers.GPSampler(seed=seed)
     if spec.searcher == "grid":
-        return optuna.samplers.GridSampler({q.key: list(q.values) for q in spec.search}, seed=seed)
+        return TunedGridSampler({q.key: list(q.values) for q in spec.search}, seed=seed)
     raise ValueError(f"searcher: unknown {spec.searcher!r}")
+
+
+class TunedGridSampler(optuna.samplers.GridSampler):
+    """Optuna's grid, without its end-of-grid `study.stop()`.
+
+    GridSampler.after_trial stops the study once every grid point is told, but study.stop()
+    raises outside study.optimize, and here the study is driven by ask/tell from Tune: the
+    last point's tell raised inside Tune's stop_trial, so Optuna never recorded its value and
+    Tune retried a finished trial. Tune ends the sweep itself (num_samples = the grid's size).
+    """
+
+    def after_trial(self, study, trial, state, values) -> None:
+        pass

@@ -89,3 +89,19 @@ def test_save_and_restore_keep_the_history_and_the_pending_replicates(tmp_path):
     fresh = restored.suggest("c")
     assert fresh["replicate"] == 0 and fresh["params"] != first["params"]
     assert len(restored.study.trials) == 2  # nothing asked twice, nothing lost
+
+
+def test_a_grid_is_enumerated_and_every_point_is_told():
+    """The last grid point's tell used to raise (Optuna's study.stop outside optimize): Tune
+    then retried a finished trial and the study lost that point's value."""
+    s = ReplicatedOptunaSearch(parse_spec({
+        "model": "WGAN", "data": {"name": "digits"}, "iterations": 10, "eval_every": 5,
+        "metric": "fid_digits", "searcher": "grid",
+        "search": {"loss.eta": {"grid": [1.0, 10.0]}, "train.n_critic": {"grid": [1, 5]}}}))
+    points = []
+    for i in range(4):
+        points.append(tuple(s.suggest(f"t{i}")["params"].values()))
+        s.on_trial_complete(f"t{i}", {OBJECTIVE: float(i)})
+    assert sorted(points) == [(1.0, 1), (1.0, 5), (10.0, 1), (10.0, 5)]
+    done = s.study.get_trials(states=[optuna.trial.TrialState.COMPLETE])
+    assert sorted(t.value for t in done) == [0.0, 1.0, 2.0, 3.0]

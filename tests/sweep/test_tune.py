@@ -46,6 +46,7 @@ def test_every_shipped_spec_runs_at_toy_scale(path, storage):
                                                     else {"finished"})  # ASHA may stop some
     pairs = {(e["config_id"], e["replicate"]) for e in ledger.values()}
     assert len(pairs) == spec.trials  # every config x replicate exactly once
+    assert [e["failures"] for e in ledger.values()] == [0] * spec.trials  # no hidden retry
     for reports in results(where).values():
         assert [r["iteration"] for r in reports] in ([2, 4], [2])
         assert all(spec.metric in r and r["objective"] == pytest.approx(
