@@ -36,11 +36,15 @@ class LossWindow:
         self.history = torch.zeros(len(self.NAMES), size, device=device)
         self.pos, self.filled = 0, 0
 
-    def push(self, scalars: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    def push(self, scalars: dict[str, torch.Tensor]) -> None:
+        """Record this iteration's losses (every step; on the device, no sync)."""
         values = torch.stack([scalars[n].detach().float() for n in self.NAMES])
         self.history[:, self.pos] = values
         self.pos = (self.pos + 1) % self.size
         self.filled = min(self.filled + 1, self.size)
+
+    def variances(self) -> dict[str, torch.Tensor]:
+        """The window's variances: computed only when scalars are gathered (log_every)."""
         var = self.history[:, :self.filled].var(dim=1, correction=0)
         return {f"{n}_var": v for n, v in zip(self.NAMES, var)}
 

@@ -121,13 +121,16 @@ class Trainer:
                 for _ in range(phase.repeats_at(k)):
                     phase.update(k)
         if self.loss_window is not None:
-            self._scalars.update(self.loss_window.push(self._scalars))
+            self.loss_window.push(self._scalars)
         self.iteration += 1
 
     def scalars(self) -> dict[str, float]:
         """The last step's scalars, gathered in one device-to-host transfer."""
-        names = list(self._scalars)
-        values = torch.stack([self._scalars[n].detach().float() for n in names]).tolist() if names else []
+        scalars = dict(self._scalars)
+        if self.loss_window is not None and self.loss_window.filled:
+            scalars.update(self.loss_window.variances())
+        names = list(scalars)
+        values = torch.stack([scalars[n].detach().float() for n in names]).tolist() if names else []
         out = dict(zip(names, values))
         out["lr_factor"] = lr_factor(self.cfg.optim, self.cfg.train.iterations, max(self.iteration - 1, 0))
         return out
