@@ -41,10 +41,10 @@ from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 import torch
-import torch.nn.functional as F
 
 from gansweep.metrics.base import quantize
-from gansweep.metrics.domain import DomainExtractor, Recipe, _deterministic_cpu, _normalize
+from gansweep import fit
+from gansweep.metrics.domain import DomainExtractor, Recipe, _normalize
 from gansweep.metrics.lenet import LeNet
 
 MODES = ("mixed", "quality", "finetune")
@@ -92,34 +92,17 @@ def fit_lenet(phases: list[tuple[torch.Tensor, torch.Tensor, int]], recipe: Reci
     (which is left as it was): same inputs on the same device, same network.
     """
     device = torch.device(device)
-    # On the CPU: one thread and deterministic kernels, as the domain nets (domain.py), so
-    # the core count does not change the rounding; CUDA runs are seeded, not bitwise.
-    isolated = _deterministic_cpu(recipe.seed) if device.type == "cpu" else torch.random.fork_rng(devices=[])
-    with isolated:
-        torch.manual_seed(recipe.seed)
+    with fit.deterministic(recipe.seed, device):
         net = LeNet(num_classes).to(device)
         opt = torch.optim.Adam(net.parameters(), lr=recipe.lr, weight_decay=recipe.weight_decay)
-        order = torch.Generator().manual_seed(recipe.seed)
         net.train()
-        for x, y, epochs in phases:
-            x, y = x.to(device), y.to(device)
-            for _ in range(epochs if len(x) else 0):
-                perm = torch.randperm(len(x), generator=order).to(device)
-                for start in range(0, len(x), recipe.batch_size):
-                    idx = perm[start:start + recipe.batch_size]
-                    loss = F.cross_entropy(net(x[idx]), y[idx])
-                    opt.zero_grad(set_to_none=True)
-                    loss.backward()
-                    opt.step()
+        fit.fit(net, opt, [(x.to(device), y.to(device), epochs) for x, y, epochs in phases],
+                recipe.batch_size, torch.Generator().manual_seed(recipe.seed), device)
     return net.eval()
 
 
-@torch.no_grad()
 def test_accuracy(net: LeNet, x: torch.Tensor, y: torch.Tensor, batch: int = 1000) -> float:
-    device = next(net.parameters()).device
-    correct = sum(int((net(x[i:i + batch].to(device)).argmax(1) == y[i:i + batch].to(device)).sum())
-                  for i in range(0, len(x), batch))
-    return correct / max(len(x), 1)
+    return fit.accuracy(net, x, y, batch, device=next(net.parameters()).device)
 
 
 def lenet_input(images_uint8: torch.Tensor) -> torch.Tensor:

@@ -26,7 +26,6 @@ native one are resized (bilinear, antialiased) before it sees them.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 from dataclasses import asdict, dataclass
 from typing import Callable
@@ -35,6 +34,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gansweep import fit
 from gansweep.metrics import cache
 from gansweep.metrics.base import METRICS_VERSION, FeatureExtractor
 
@@ -121,48 +121,23 @@ def _normalize(images_uint8: torch.Tensor, size: int) -> torch.Tensor:
     return x
 
 
-@contextlib.contextmanager
-def _deterministic_cpu(seed: int):
-    """Seeded, single-threaded, deterministic algorithms; the caller's RNG and settings kept."""
-    threads, det = torch.get_num_threads(), torch.are_deterministic_algorithms_enabled()
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        torch.set_num_threads(1)
-        torch.use_deterministic_algorithms(True)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
-            torch.use_deterministic_algorithms(det)
-
-
 def train_classifier(spec: DomainSpec, images: torch.Tensor, labels: torch.Tensor) -> nn.Module:
     """The recipe's training on (N, C, H, W) uint8 images: same inputs -> same weights."""
     r = spec.recipe
     x = _normalize(images.cpu(), spec.image_size)
-    y = labels.cpu().long()
-    with _deterministic_cpu(r.seed):
+    with fit.deterministic(r.seed):
         net = spec.build(spec.num_classes)
         opt = torch.optim.Adam(net.parameters(), lr=r.lr, weight_decay=r.weight_decay)
-        order = torch.Generator().manual_seed(r.seed)
         net.train()
-        for _ in range(r.epochs):
-            perm = torch.randperm(len(x), generator=order)
-            for start in range(0, len(x), r.batch_size):
-                idx = perm[start:start + r.batch_size]
-                loss = F.cross_entropy(net.head(net.body(x[idx])), y[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+        fit.fit(lambda b: net.head(net.body(b)), opt, [(x, labels.cpu().long(), r.epochs)],
+                r.batch_size, torch.Generator().manual_seed(r.seed))
     return net.eval()
 
 
-@torch.no_grad()
 def accuracy(net: nn.Module, spec: DomainSpec, images: torch.Tensor, labels: torch.Tensor) -> float:
     net.eval()
-    preds = torch.cat([net.head(net.body(_normalize(images[i:i + 500].cpu(), spec.image_size))).argmax(1)
-                       for i in range(0, len(images), 500)])
-    return float((preds == labels.cpu()).float().mean())
+    return fit.accuracy(lambda b: net.head(net.body(b)), images.cpu(), labels.cpu(),
+                        prepare=lambda b: _normalize(b, spec.image_size))
 
 
 def state_sha256(state: dict) -> str:

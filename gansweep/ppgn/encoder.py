@@ -17,12 +17,11 @@ checkpoint never depends on the cache to be read back.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import asdict, dataclass
 
 import torch
-import torch.nn.functional as F
 
+from gansweep import fit
 from gansweep.data import to_float
 from gansweep.metrics import cache
 from gansweep.ppgn.models import Encoder, geometry
@@ -53,51 +52,20 @@ def encoder_spec(cfg, channels: int, image_size: int, num_classes: int) -> Encod
                        g.encoder_epochs, g.encoder_batch_size, g.encoder_lr, g.encoder_momentum)
 
 
-@contextlib.contextmanager
-def _deterministic(device: torch.device, seed: int):
-    """Seeded, reproducible training; the caller's RNG streams and settings are restored."""
-    # One CPU thread makes the CPU kernels' reductions run in a fixed order (so the weights do
-    # not depend on the core count); on CUDA, cuDNN is told to pick deterministic kernels.
-    # (Not torch.use_deterministic_algorithms: its first call costs seconds per process.)
-    cuda = device.type == "cuda"
-    threads, cudnn_det = torch.get_num_threads(), torch.backends.cudnn.deterministic
-    with torch.random.fork_rng(devices=[device] if cuda else []):
-        torch.manual_seed(seed)
-        if cuda:
-            torch.backends.cudnn.deterministic = True
-        else:
-            torch.set_num_threads(1)
-        try:
-            yield
-        finally:
-            torch.set_num_threads(threads)
-            torch.backends.cudnn.deterministic = cudnn_det
-
-
 def train_encoder(spec: EncoderSpec, images: torch.Tensor, labels: torch.Tensor,
                   device: torch.device) -> Encoder:
     """SGD on cross-entropy of fc2, batches in a fixed order: same inputs -> same weights."""
     x, y = images.to(device), labels.to(device)
-    with _deterministic(device, ENCODER_SEED):
+    with fit.deterministic(ENCODER_SEED, device):
         net = spec.build().to(device).train()
         opt = torch.optim.SGD(net.parameters(), lr=spec.lr, momentum=spec.momentum)
-        order = torch.Generator().manual_seed(ENCODER_SEED)
-        for _ in range(spec.epochs):
-            perm = torch.randperm(len(x), generator=order).to(device)
-            for start in range(0, len(x), spec.batch_size):
-                idx = perm[start:start + spec.batch_size]
-                loss = F.cross_entropy(net(to_float(x[idx])), y[idx])
-                opt.zero_grad(set_to_none=True)
-                loss.backward()
-                opt.step()
+        fit.fit(net, opt, [(x, y, spec.epochs)], spec.batch_size,
+                torch.Generator().manual_seed(ENCODER_SEED), device, prepare=to_float)
     return net.eval()
 
 
-@torch.no_grad()
 def test_accuracy(net: Encoder, images: torch.Tensor, labels: torch.Tensor, device) -> float:
-    correct = sum(int((net(to_float(images[i:i + 500].to(device))).argmax(1) == labels[i:i + 500].to(device)).sum())
-                  for i in range(0, len(images), 500))
-    return correct / max(len(images), 1)
+    return fit.accuracy(net, images, labels, device=device, prepare=to_float)
 
 
 def load_encoder(cfg, train, test, device: torch.device) -> tuple[Encoder, float]:
