@@ -23,45 +23,17 @@ from typing import Any, Literal, Optional
 
 import yaml
 
+from gansweep.config_constraints import (MAX_BATCH, MAX_ITERATIONS, MAX_LAYERS, MAX_SAMPLES,
+                                          MAX_SEED, MAX_WIDTH, device_name, each, ge, gt,
+                                          opt, positive, within)
+from gansweep.errors import ProblemsError
 
-class ConfigError(ValueError):
+
+class ConfigError(ProblemsError):
     """Every problem found in a config, one `path: message` per line."""
 
     def __init__(self, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__("invalid config:\n  " + "\n  ".join(self.problems))
-
-
-# --- constraints: each returns a message or None --------------------------------------
-
-def gt(bound):
-    return lambda v: None if v > bound else f"must be > {bound:g}, got {v:g}"
-
-
-def ge(bound):
-    return lambda v: None if v >= bound else f"must be >= {bound:g}, got {v:g}"
-
-
-def within(lo, hi, hi_open=False):
-    def check(v):
-        ok = lo <= v < hi if hi_open else lo <= v <= hi
-        return None if ok else f"must be in [{lo:g}, {hi:g}{')' if hi_open else ']'}, got {v:g}"
-    return check
-
-
-def each(check):
-    def check_all(values):
-        for v in values:
-            msg = check(v)
-            if msg:
-                return msg
-        return None
-    return check_all
-
-
-def opt(default, check=None, doc=""):
-    """A dataclass field with a constraint and a one-line description."""
-    return field(default=default, metadata={"check": check, "doc": doc})
+        super().__init__(problems, "invalid config")
 
 
 # --- the tree --------------------------------------------------------------------------
@@ -74,8 +46,8 @@ class DataConfig:
     root: Optional[str] = opt(None, doc="dataset root; default $GANSWEEP_DATA or ~/.cache/gansweep/data")
     download: bool = opt(False, doc="fetch a missing dataset (only when asked, and a network exists)")
     fraction: float = opt(1.0, within(0.0, 1.0), doc="fraction of the training set kept (ch. 2: 0.25..1)")
-    subset_seed: int = opt(0, ge(0), doc="seed of the random subset when fraction < 1")
-    image_size: Optional[int] = opt(None, doc="resize to this size; None keeps the native size")
+    subset_seed: int = opt(0, within(0, MAX_SEED), doc="seed of the random subset when fraction < 1")
+    image_size: Optional[int] = opt(None, within(1, 1024), doc="resize to this size; None keeps the native size")
     aux: Literal["coarse", "cifar10", "none"] = opt(
         "coarse", doc="auxiliary labels: the dataset's coarse grouping, or CIFAR-10 as a second task (ch. 2)")
 
@@ -88,42 +60,42 @@ class ModelConfig:
         "dcgan", doc="radford: Radford et al.'s DCGAN family (seeds 002, 004); dense: seed 002's "
                      "dense CGAN; residual_mlp / residual_dcgan: seed 001's depth study; "
                      "ppgn: seed 003's PPGN-h, its own Task (gansweep.ppgn)")
-    width: int = opt(64, gt(0), doc="base width: D/C convs are w, 2w, 4w; G mirrors it")
-    g_width: Optional[int] = opt(None, doc="generator base width when it differs from `width`")
-    z_dim: int = opt(128, gt(0))
+    width: int = opt(64, within(1, MAX_WIDTH), doc="base width: D/C convs are w, 2w, 4w; G mirrors it")
+    g_width: Optional[int] = opt(None, within(1, MAX_WIDTH), doc="generator base width when it differs from `width`")
+    z_dim: int = opt(128, within(1, MAX_WIDTH))
     g_cond: Literal["none", "concat", "cin", "conv"] = opt(
         "none", doc="how G sees the class; conv: through its own input layer (radford, seed 002 New Concat)")
     d_cond: Literal["none", "concat", "dense", "channels", "conv"] = opt(
         "none", doc="how the critic sees the class; channels: one-hot per pixel as input channels, "
                     "conv: through its own input layer (radford only); dense arch: concat to the input")
-    d_cond_units: int = opt(256, gt(0), doc="units of the class-vector layer of cWGAN.b")
+    d_cond_units: int = opt(256, within(1, MAX_WIDTH), doc="units of the class-vector layer of cWGAN.b")
     aux_heads: int = opt(0, within(0, 2), doc="auxiliary classifier heads on D (AC-*)")
     bifurcate_early: bool = opt(False, doc="each head gets its own last conv layer (AC-WGAN.c)")
     classifiers: int = opt(0, within(0, 2), doc="separate classifier networks (SC-*)")
-    shared_layers: int = opt(0, ge(0), doc="b: layers soft-shared between D and C (or ch. 2 tasks)")
+    shared_layers: int = opt(0, within(0, MAX_LAYERS), doc="b: layers soft-shared between D and C (or ch. 2 tasks)")
     d_batchnorm: bool = opt(False, doc="batch norm in every D layer (normal GANs, 4.0.5); "
                                        "radford/dense: in all but the first and last")
     d_dropout: float = opt(0.0, within(0.0, 1.0, hi_open=True), doc="dropout in D (AC-GAN.b)")
-    activation_noise: float = opt(0.0, ge(0.0), doc="std of Gaussian noise after D activations")
+    activation_noise: float = opt(0.0, within(0.0, 100.0), doc="std of Gaussian noise after D activations")
     init: Literal["glorot_uniform", "normal_0.02", "normal_0.1", "torch_default"] = opt("glorot_uniform")
     # chapter-2 multitask classifier
-    classifier_widths: tuple[int, ...] = opt((64, 128, 128, 128), each(gt(0)))
+    classifier_widths: tuple[int, ...] = opt((64, 128, 128, 128), each(within(1, MAX_WIDTH)))
     classifier_dropout: float = opt(0.5, within(0.0, 1.0, hi_open=True))
     sharing: Literal["soft", "hard", "none"] = opt("soft", doc="how the two chapter-2 tasks share layers")
     # seed 001 (depth study): gansweep.models.depth
-    blocks: int = opt(0, ge(0), doc="residual blocks per stage of residual_mlp/residual_dcgan (seed 001: "
+    blocks: int = opt(0, within(0, MAX_LAYERS), doc="residual blocks per stage of residual_mlp/residual_dcgan (seed 001: "
                                     "c of M_cB, d of M_dC, 7 for M1_A; 0 = the plain baseline)")
     stages: int = opt(1, within(1, 4), doc="residual_dcgan resolution stages between first and last "
                                             "layer: 1 = MNIST M_cB, 2 = CIFAR-10 M_dC (Table A.2)")
     z_dist: Literal["normal", "uniform"] = opt("normal", doc="latent prior: N(0, I) or U(-1, 1) (seed 001)")
     # Radford et al.'s DCGAN family and the dense CGAN (seeds 002, 004; models/radford.py, dense.py)
-    g_layers: int = opt(4, ge(2), doc="radford/dense: G's layers, projection and output included")
-    d_layers: int = opt(4, ge(2), doc="radford/dense: D's layers, output included")
-    kernel: int = opt(4, ge(2), doc="radford: filter size of the stride-2 (transposed) convolutions")
+    g_layers: int = opt(4, within(2, MAX_LAYERS), doc="radford/dense: G's layers, projection and output included")
+    d_layers: int = opt(4, within(2, MAX_LAYERS), doc="radford/dense: D's layers, output included")
+    kernel: int = opt(4, within(2, 64), doc="radford: filter size of the stride-2 (transposed) convolutions")
     g_fit: Literal["mirror", "valid"] = opt(
         "mirror", doc="radford: how G reaches the image size: D's plan backwards, or doublings and "
                       "a last stride-1 valid layer (seed 002's compact DCGAN: 16 -> 28 by 13x13)")
-    extra_layers: int = opt(0, ge(0), doc="radford: size-keeping conv layers added to G and D "
+    extra_layers: int = opt(0, within(0, MAX_LAYERS), doc="radford: size-keeping conv layers added to G and D "
                                           "(seed 002's extended CDCGAN: 2)")
     g_batchnorm: bool = opt(True, doc="radford/dense: batch norm on G's hidden layers")
 
@@ -153,7 +125,7 @@ class OptimConfig:
     momentum: float = opt(0.0, within(0.0, 1.0, hi_open=True), doc="SGD/RMSprop momentum")
     weight_decay: float = opt(0.0, ge(0.0))
     schedule: Literal["constant", "linear", "step"] = opt("constant")
-    decay_iterations: Optional[int] = opt(None, doc="linear: reach 0 here (None = train.iterations)")
+    decay_iterations: Optional[int] = opt(None, within(1, MAX_ITERATIONS), doc="linear: reach 0 here (None = train.iterations)")
     milestones: tuple[float, ...] = opt((1 / 3, 2 / 3), each(within(0.0, 1.0)),
                                         doc="step: fractions of train.iterations where lr *= gamma")
     gamma: float = opt(0.1, gt(0.0))
@@ -166,19 +138,19 @@ class OptimConfig:
 
 @dataclass(frozen=True)
 class TrainConfig:
-    iterations: int = opt(200_000, gt(0), doc="generator iterations (or classifier steps)")
+    iterations: int = opt(200_000, within(1, MAX_ITERATIONS), doc="generator iterations (or classifier steps)")
     epochs: Optional[float] = opt(
-        None, doc="budget in passes over the training set; when set, iterations is derived "
+        None, positive(10_000), doc="budget in passes over the training set; when set, iterations is derived "
                   "from it (see steps_per_epoch) and a user's train.iterations clears it")
-    batch_size: int = opt(64, gt(0))
-    batch_size_g: Optional[int] = opt(None, doc="generator batch when it differs (ResNet: 128)")
-    n_critic: int = opt(5, gt(0), doc="n_D: critic steps per generator step")
-    classifier_every: int = opt(2, gt(0), doc="s: train separate classifiers every s-th iteration")
-    seed: int = opt(0, ge(0))
-    device: str = opt("auto", doc="auto, cpu, cuda, cuda:N")
-    log_every: int = opt(100, gt(0), doc="gather scalars (one host sync) every N iterations")
-    checkpoint_every: int = opt(2000, gt(0))
-    keep_checkpoints: int = opt(2, gt(0))
+    batch_size: int = opt(64, within(1, MAX_BATCH))
+    batch_size_g: Optional[int] = opt(None, within(1, MAX_BATCH), doc="generator batch when it differs (ResNet: 128)")
+    n_critic: int = opt(5, within(1, 10_000), doc="n_D: critic steps per generator step")
+    classifier_every: int = opt(2, within(1, MAX_ITERATIONS), doc="s: train separate classifiers every s-th iteration")
+    seed: int = opt(0, within(0, MAX_SEED))
+    device: str = opt("auto", device_name, doc="auto, cpu, cuda, cuda:N")
+    log_every: int = opt(100, within(1, MAX_ITERATIONS), doc="gather scalars (one host sync) every N iterations")
+    checkpoint_every: int = opt(2000, within(1, MAX_ITERATIONS))
+    keep_checkpoints: int = opt(2, within(1, 1000))
     # Speed switches (gansweep.trainer). They change the numbers only on CUDA, so a CPU run
     # is bit-identical whatever they say unless fast_paths_on_cpu forces them on.
     amp: Literal["off", "bf16"] = opt(
@@ -187,7 +159,7 @@ class TrainConfig:
     compile: bool = opt(False, doc="torch.compile G and D (the GP's double backward runs eagerly)")
     fast_paths_on_cpu: bool = opt(
         False, doc="apply amp and channels_last on CPU too: tests run the CUDA code path this way")
-    loss_window: int = opt(0, ge(0), doc="> 0: also log the failure signals of seed 001 (6.1): D(x), "
+    loss_window: int = opt(0, within(0, 10**6), doc="> 0: also log the failure signals of seed 001 (6.1): D(x), "
                                          "D(G(z)) as probabilities and the variance of d_loss/g_loss "
                                          "over the last N iterations")
     # n_D as a schedule (gansweep.critic_schedule): "wgan" is Arjovsky et al.'s reference code,
@@ -195,24 +167,24 @@ class TrainConfig:
     critic_schedule: Literal["constant", "wgan"] = opt(
         "constant", doc="constant: n_critic steps always; wgan: critic_burst steps in the first "
                         "critic_burst_first iterations and every critic_burst_every-th")
-    critic_burst: int = opt(100, gt(0), doc="critic steps of a burst iteration (wgan schedule)")
-    critic_burst_first: int = opt(25, ge(0), doc="iterations 0..N-1 are burst iterations")
-    critic_burst_every: int = opt(500, gt(0), doc="and so is every iteration k with k % N == 0")
+    critic_burst: int = opt(100, within(1, 10_000), doc="critic steps of a burst iteration (wgan schedule)")
+    critic_burst_first: int = opt(25, within(0, MAX_ITERATIONS), doc="iterations 0..N-1 are burst iterations")
+    critic_burst_every: int = opt(500, within(1, MAX_ITERATIONS), doc="and so is every iteration k with k % N == 0")
 
 
 @dataclass(frozen=True)
 class EvalConfig:
-    every: int = opt(2000, ge(0), doc="evaluate every N iterations (0 = never)")
-    samples: int = opt(5000, gt(0), doc="generated samples per evaluation (fixed z set)")
-    batch_size: int = opt(250, gt(0))
+    every: int = opt(2000, within(0, MAX_ITERATIONS), doc="evaluate every N iterations (0 = never)")
+    samples: int = opt(5000, within(1, MAX_SAMPLES), doc="generated samples per evaluation (fixed z set)")
+    batch_size: int = opt(250, within(1, MAX_BATCH))
     metrics: tuple[str, ...] = opt((), doc="metric names; empty = every metric that applies")
     inception_weights: Optional[str] = opt(None, doc="pytorch-fid Inception weights file")
-    real_samples: Optional[int] = opt(None, doc="real images for reference statistics (None = all)")
+    real_samples: Optional[int] = opt(None, within(1, MAX_SAMPLES), doc="real images for reference statistics (None = all)")
     cache_dir: Optional[str] = opt(None, doc="real-statistics cache (default ~/.cache/gansweep/stats)")
     # aug_gain (seed 002 section 4 at a size affordable during training; only when listed)
-    aug_real: int = opt(600, gt(0), doc="aug_gain: real training images of its LeNets (MNIST 1%)")
-    aug_generated: int = opt(600, gt(0), doc="aug_gain: generated images added (<= eval.samples)")
-    aug_epochs: int = opt(30, gt(0), doc="aug_gain: LeNet training epochs (seed 002: 30)")
+    aug_real: int = opt(600, within(1, MAX_SAMPLES), doc="aug_gain: real training images of its LeNets (MNIST 1%)")
+    aug_generated: int = opt(600, within(1, MAX_SAMPLES), doc="aug_gain: generated images added (<= eval.samples)")
+    aug_epochs: int = opt(30, within(1, 10_000), doc="aug_gain: LeNet training epochs (seed 002: 30)")
 
 
 @dataclass(frozen=True)
@@ -227,12 +199,12 @@ class PPGNConfig:
     lambda_fc1: float = opt(0.0, ge(0.0), doc="lambda_fc1: weight of D_fc1 (E's fc1); 0 = no D_fc1")
     alpha_fc1: float = opt(1.0, ge(0.0), doc="alpha_fc1: weight of ||E_fc1(G(h)) - h||^2 in L_h")
     random_discriminator: bool = opt(False, doc="PPGN-h-random: one discriminator per iteration, p=1/2")
-    encoder_width: int = opt(64, gt(0), doc="E's convs are w, 2w, 4w channels (section 4: 64)")
-    encoder_epochs: int = opt(2, gt(0), doc="E's classification pre-training (cached)")
-    encoder_batch_size: int = opt(64, gt(0))
+    encoder_width: int = opt(64, within(1, MAX_WIDTH), doc="E's convs are w, 2w, 4w channels (section 4: 64)")
+    encoder_epochs: int = opt(2, within(1, 10_000), doc="E's classification pre-training (cached)")
+    encoder_batch_size: int = opt(64, within(1, MAX_BATCH))
     encoder_lr: float = opt(0.01, gt(0.0), doc="E is trained with SGD (section 4)")
     encoder_momentum: float = opt(0.5, within(0.0, 1.0, hi_open=True))
-    mala_steps: int = opt(200, gt(0), doc="MALA-approx iterations per sample (section 4.1)")
+    mala_steps: int = opt(200, within(1, MAX_SAMPLES), doc="MALA-approx iterations per sample (section 4.1)")
     mala_eps1: float = opt(1e-2, ge(0.0), doc="epsilon_1: pull towards E(G(h))")
     mala_eps2: float = opt(1.0, ge(0.0), doc="epsilon_2: step along d log C_c(G(h)) / dh")
     mala_eps3: float = opt(1e-15, ge(0.0), doc="epsilon_3: std of the added Gaussian noise")
@@ -268,12 +240,18 @@ class Config:
 # --- building ----------------------------------------------------------------------------
 
 def load_yaml(path: str | Path) -> Config:
+    """A config file: strict YAML (gansweep.strict_yaml), then `resolve`."""
+    from gansweep.strict_yaml import YamlError, load_bytes
+
     path = Path(path)
     if not path.is_file():
         raise ConfigError([f"{path}: no such file"])
-    raw = yaml.safe_load(path.read_text()) or {}
+    try:
+        raw = load_bytes(path.read_bytes())
+    except YamlError as err:
+        raise ConfigError([f"{path}: {p}" for p in err.problems]) from None
     if not isinstance(raw, dict):
-        raise ConfigError([f"{path}: expected a mapping at the top level"])
+        raise ConfigError([f"{path}: expected a mapping at the top level, got {type(raw).__name__}"])
     return resolve(raw)
 
 
@@ -285,6 +263,8 @@ def resolve(raw: dict) -> Config:
 def from_dict(raw: dict, apply_preset: bool = True) -> Config:
     from gansweep.presets import PRESETS, preset_values
 
+    if not isinstance(raw, dict):
+        raise ConfigError([f"<root>: expected a mapping, got {type(raw).__name__}"])
     raw = nest(raw)
     problems: list[str] = []
     model = raw.get("model", {})
@@ -296,7 +276,9 @@ def from_dict(raw: dict, apply_preset: bool = True) -> Config:
         raw = _lr_rule(raw, problems)
     if apply_preset and isinstance(model, dict):
         name = model.get("preset", "WGAN")
-        if name in PRESETS:
+        if not isinstance(name, str):
+            pass  # _build reports the type
+        elif name in PRESETS:
             raw = deep_merge(preset_values(name), raw)
         else:
             problems.append(f"model.preset: unknown preset {name!r}; known: {', '.join(PRESETS)}")
@@ -308,6 +290,9 @@ def from_dict(raw: dict, apply_preset: bool = True) -> Config:
         raise ConfigError(problems)
     if cfg.train.epochs is not None:
         iterations = max(1, math.ceil(cfg.train.epochs * steps_per_epoch(cfg) - 1e-9))
+        if iterations > MAX_ITERATIONS:
+            raise ConfigError([f"train.epochs: {cfg.train.epochs:g} epochs are {iterations} "
+                               f"iterations; at most {MAX_ITERATIONS}"])
         cfg = dataclasses.replace(cfg, train=dataclasses.replace(cfg.train, iterations=iterations))
     if cfg.optim.lr is not None:
         shared = {k: cfg.optim.lr for k in PER_NETWORK_LR}
@@ -426,18 +411,26 @@ def _coerce(value, tp):
             return value, None
         if isinstance(value, float) and value.is_integer():
             return int(value), None
-        return None, f"expected an integer, got {value!r}"
+        return None, f"expected an integer, got {_short(value)}"
     if tp is float:
+        number = None
         if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value), None
-        if isinstance(value, str):  # YAML reads 1e-4 as a string
             try:
-                return float(value), None
+                number = float(value)
+            except OverflowError:  # an int past float's range
+                return None, f"must be a finite number, got {_short(value)}"
+        elif isinstance(value, str):  # YAML reads 1e-4 as a string
+            try:
+                number = float(value)
             except ValueError:
                 pass
-        return None, f"expected a number, got {value!r}"
+        if number is None:
+            return None, f"expected a number, got {_short(value)}"
+        if not math.isfinite(number):  # NaN passes every comparison check
+            return None, f"must be a finite number, got {_short(value)}"
+        return number, None
     if tp is str:
-        return (value, None) if isinstance(value, str) else (None, f"expected a string, got {value!r}")
+        return (value, None) if isinstance(value, str) else (None, f"expected a string, got {_short(value)}")
     raise TypeError(f"unsupported config type {tp}")
 
 
@@ -445,21 +438,64 @@ def _join(path, key):
     return f"{path}.{key}" if path else str(key)
 
 
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def nest(raw: dict) -> dict:
-    """{'optim.lr_d': 1} -> {'optim': {'lr_d': 1}}; nested dicts pass through."""
+    """{'optim.lr_d': 1} -> {'optim': {'lr_d': 1}}; nested dicts pass through.
+
+    A key given twice (`optim.lr_d` and `optim: {lr_d: ...}`), or a dotted key below a
+    single value (`model: WGAN` with `model.width: 8`), is a ConfigError naming both: one of
+    the two would otherwise be dropped without a word."""
+    problems: list[str] = []
+    out = _nest(raw, "", problems)
+    if problems:
+        raise ConfigError(problems)
+    return out
+
+
+def _nest(raw: dict, prefix: str, problems: list[str]) -> dict:
     out: dict = {}
     for key, value in raw.items():
+        full = _join(prefix, key)
         if isinstance(value, dict):
-            value = nest(value)
+            value = _nest(value, full, problems)
         parts = str(key).split(".")
-        node = out
+        node, at = out, prefix
         for part in parts[:-1]:
+            at = _join(at, part)
             node = node.setdefault(part, {})
-        if isinstance(value, dict) and isinstance(node.get(parts[-1]), dict):
-            node[parts[-1]] = deep_merge(node[parts[-1]], value)
+            if not isinstance(node, dict):
+                problems.append(_conflict(full, at, node))
+                break
         else:
-            node[parts[-1]] = value
+            _put(node, parts[-1], value, full, problems)
     return out
+
+
+def _put(node: dict, key: str, value, full: str, problems: list[str]) -> None:
+    old = node.get(key)
+    if key not in node:
+        node[key] = value
+    elif isinstance(value, dict) and isinstance(old, dict):
+        for k, v in value.items():  # two spellings of one section: merge, key by key
+            _put(old, k, v, _join(full, k), problems)
+    elif isinstance(value, dict):
+        problems.append(_conflict(full, full, old))
+    elif isinstance(old, dict):
+        problems.append(_conflict(full, full, value))
+    else:
+        problems.append(f"{full}: given twice (as a dotted key and inside its section)")
+
+
+def _conflict(full: str, at: str, scalar) -> str:
+    hint = (f"; name the preset as {at}.preset, e.g. {at}: {{preset: {scalar}, ...}}"
+            if at == "model" and isinstance(scalar, str) else "")
+    if full == at:
+        return f"{full}: given both as the single value {_short(scalar)} and as a section{hint}"
+    return f"{full}: {at} is the single value {_short(scalar)}, not a section{hint}"
 
 
 def deep_merge(base: dict, over: dict) -> dict:
