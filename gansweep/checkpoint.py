@@ -1,12 +1,20 @@
-"""Checkpoint files: atomic writes, every RNG state, newest-first discovery.
+"""Checkpoint files: atomic writes, a checksum each, every RNG state, newest-first discovery.
 
 A checkpoint holds everything needed to continue bit-for-bit on the same device: the task's
 networks, optimizers, schedulers, iteration and data position (task.state_dict()), every
 global RNG (Python, NumPy, torch CPU and CUDA) and the resolved config.
+
+Beside each `ckpt-N.pt` lies `ckpt-N.pt.sha256` (`sha256sum -c` reads it). Atomic renames
+protect against our own crashes, not against a disk, a copy or a sync that cuts or flips a
+file later; the digest catches those. `load_newest` skips an unreadable checkpoint or one
+whose digest fails, logs its name, moves it aside (`.corrupt`) and takes the next-newest.
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import logging
 import os
 import random
 import re
@@ -17,6 +25,12 @@ import numpy as np
 import torch
 
 CKPT_RE = re.compile(r"ckpt-(\d+)\.pt$")
+DIGEST_SUFFIX = ".sha256"
+log = logging.getLogger(__name__)
+
+
+class CorruptCheckpoint(Exception):
+    """A checkpoint file that cannot be used: unreadable, cut short, or its digest fails."""
 
 
 def seed_everything(seed: int) -> None:
@@ -41,25 +55,84 @@ def set_rng_state(state: dict) -> None:
         torch.cuda.set_rng_state_all(state["cuda"])
 
 
-def atomic_save(obj, path: str | Path) -> Path:
-    """torch.save to a temp file in the same directory, then rename: never a torn file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+def _atomic_write(data: bytes, path: Path) -> None:
+    """Write to a temp file in the same directory, then rename: never a torn file."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "wb") as f:
-            torch.save(obj, f)
+            f.write(data)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def digest_path(path: str | Path) -> Path:
+    return Path(str(path) + DIGEST_SUFFIX)
+
+
+def atomic_save(obj, path: str | Path) -> Path:
+    """torch.save `obj` atomically, with its sha256 beside it. The digest is written first,
+    so a checkpoint never exists without one (a digest without its file is harmless)."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    buffer = io.BytesIO()
+    torch.save(obj, buffer)
+    data = buffer.getvalue()
+    _atomic_write(f"{hashlib.sha256(data).hexdigest()}  {path.name}\n".encode(), digest_path(path))
+    _atomic_write(data, path)
     return path
 
 
 def load(path: str | Path, map_location="cpu") -> dict:
-    # weights_only=False: checkpoints hold RNG states (numpy arrays, tuples); they are our
-    # own files, never downloaded.
-    return torch.load(path, map_location=map_location, weights_only=False)
+    """A checkpoint's state, after checking its digest; CorruptCheckpoint when unusable.
+    A file without a digest (written before digests existed) is trusted if it loads."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+        digest = digest_path(path)
+        if digest.exists():
+            expected = digest.read_text().split()[0] if digest.read_text().strip() else ""
+            if hashlib.sha256(data).hexdigest() != expected:
+                raise CorruptCheckpoint(f"{path}: sha256 does not match {digest.name}")
+        # weights_only=False: checkpoints hold RNG states (numpy arrays, tuples); they are
+        # our own files, never downloaded.
+        state = torch.load(io.BytesIO(data), map_location=map_location, weights_only=False)
+    except CorruptCheckpoint:
+        raise
+    except Exception as err:  # torch/zip/pickle raise many types for a cut or garbled file
+        raise CorruptCheckpoint(f"{path}: unreadable ({type(err).__name__}: "
+                                f"{str(err).splitlines()[0] if str(err) else ''})") from err
+    if not isinstance(state, dict):
+        raise CorruptCheckpoint(f"{path}: not a gansweep checkpoint")
+    return state
+
+
+def load_newest(directory: str | Path, map_location="cpu", required: tuple[str, ...] = ("task", "rng"),
+                set_aside: bool = True) -> tuple[Path, dict] | None:
+    """(path, state) of the newest usable checkpoint in `directory`, or None. Each unusable
+    one is logged by name and moved aside to NAME.corrupt (kept for inspection; out of the
+    way of pruning and of the next resume)."""
+    for path in reversed(list_checkpoints(directory)):
+        try:
+            state = load(path, map_location)
+            missing = [k for k in required if k not in state]
+            if missing:
+                raise CorruptCheckpoint(f"{path}: not a gansweep checkpoint (no {', '.join(missing)})")
+            return path, state
+        except CorruptCheckpoint as err:
+            log.warning("skipping checkpoint %s: %s", path.name, err)
+            if set_aside:
+                quarantine(path)
+    return None
+
+
+def quarantine(path: Path) -> None:
+    try:
+        os.replace(path, path.with_name(path.name + ".corrupt"))
+        digest_path(path).unlink(missing_ok=True)
+    except OSError:
+        pass  # a read-only copy: skipping it is enough
 
 
 def checkpoint_path(directory: str | Path, iteration: int) -> Path:
@@ -78,3 +151,4 @@ def list_checkpoints(directory: str | Path) -> list[Path]:
 def prune(directory: str | Path, keep: int) -> None:
     for old in list_checkpoints(directory)[:-keep]:
         old.unlink(missing_ok=True)
+        digest_path(old).unlink(missing_ok=True)

@@ -2,6 +2,12 @@
 
 A command module defines `add_arguments(parser)` and `main(args) -> int`; it is imported only
 when its command runs, so `gansweep --help` stays fast and Ray is never imported for `train`.
+
+Errors in the user's input are reported here, once for every command: any
+`gansweep.errors.InputError` (a bad config or spec, a missing dataset, weights file or
+checkpoint) becomes its message on stderr and exit status 2, with no traceback unless
+--debug is given. Commands validate before they create anything, so such an exit has
+written nothing. Other exceptions are bugs and keep their traceback.
 """
 
 from __future__ import annotations
@@ -9,6 +15,10 @@ from __future__ import annotations
 import argparse
 import importlib
 import sys
+
+from gansweep.errors import InputError
+
+INPUT_ERROR = 2  # as argparse's own usage errors
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -27,6 +37,19 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def bounded_int(lo: int, hi: int):
+    """An argparse type: an integer in [lo, hi], else argparse's usage error (exit 2)."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if not lo <= value <= hi:
+            raise argparse.ArgumentTypeError(f"must be in [{lo}, {hi}], got {value}")
+        return value
+    return parse
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gansweep", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -40,16 +63,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv[:1]  # `gansweep --debug CMD ...` as well as `CMD ... --debug`
+    argv = argv[1:] if debug else argv
     parser = build_parser()
     if argv and argv[0] in COMMANDS:
         module = importlib.import_module(COMMANDS[argv[0]][0])
         cmd_parser = argparse.ArgumentParser(prog=f"gansweep {argv[0]}",
                                              description=COMMANDS[argv[0]][1])
         module.add_arguments(cmd_parser)
+        cmd_parser.add_argument("--debug", action="store_true",
+                                help="show the traceback of an input error")
         args = cmd_parser.parse_args(argv[1:])
-        return int(module.main(args) or 0)
+        return run_command(argv[0], module.main, args, debug or args.debug)
     parser.parse_args(argv)  # prints help / the error for an unknown command
     return 2
+
+
+def run_command(name: str, command, args, debug: bool = False) -> int:
+    """The one place where input errors become a message and exit status 2."""
+    try:
+        return int(command(args) or 0)
+    except InputError as err:
+        if debug:
+            raise
+        print(f"gansweep {name}: {err}", file=sys.stderr)
+        return INPUT_ERROR
 
 
 if __name__ == "__main__":

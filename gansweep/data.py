@@ -38,14 +38,15 @@ import torch
 import torch.nn.functional as F
 
 from gansweep.config import POINT_DATASETS, DataConfig
+from gansweep.errors import InputError
 
 DIGIT_GROUPS = ((0, 6), (1, 7), (2, 3), (4, 9), (5, 8))
 DIGIT_COARSE = [next(g for g, members in enumerate(DIGIT_GROUPS) if d in members) for d in range(10)]
 CIFAR10_VEHICLES = (0, 1, 8, 9)
 
 
-class DatasetMissingError(FileNotFoundError):
-    pass
+class DatasetMissingError(InputError, FileNotFoundError):
+    """A dataset that is not on disk: the message says what to fetch and where to put it."""
 
 
 @dataclass

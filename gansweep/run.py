@@ -7,13 +7,18 @@
 
 `run_training` is the one loop used by `gansweep train` and by the Ray trainable. It knows
 nothing about Ray: the trainable passes callbacks (`on_eval` to report, `should_stop`).
-Started again on the same DIR it resumes from the newest checkpoint and cuts metrics.jsonl
-back to that iteration, so the log of a resumed run equals the log of an uninterrupted one.
+Started again on the same DIR it resumes from the newest usable checkpoint (a corrupt one is
+logged and skipped, gansweep.checkpoint.load_newest) and cuts metrics.jsonl back to that
+iteration, so the log of a resumed run equals the log of an uninterrupted one.
+
+Nothing is written before the inputs are known good: the directory's config is compared,
+the data loaded and the evaluation's files found first (`check_inputs`).
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import math
 import time
 from dataclasses import dataclass, field
@@ -24,8 +29,11 @@ import torch
 import yaml
 
 from gansweep import checkpoint as ckpt
-from gansweep.config import Config, from_dict, steps_per_epoch
+from gansweep.config import Config, ConfigError, from_dict, steps_per_epoch
+from gansweep.errors import CheckpointMissing, RunDirConflict
 from gansweep.task import Task, build_task, resolve_device
+
+log = logging.getLogger(__name__)
 
 # An evaluation callback gets (iteration, metrics, path of the checkpoint just written).
 EvalCallback = Callable[[int, dict, Path], None]
@@ -54,17 +62,31 @@ class RunDir:
         found = ckpt.list_checkpoints(self.checkpoints)
         return found[-1] if found else None
 
-    def write_config(self, cfg: Config) -> None:
-        """Refuse to resume a different experiment in the same directory."""
-        if self.config.exists():
+    def check_config(self, cfg: Config) -> None:
+        """Refuse to resume a different experiment in the same directory (writes nothing)."""
+        if self.path.exists() and not self.path.is_dir():
+            raise RunDirConflict([f"{self.path}: exists and is not a directory"], "invalid run directory")
+        if not self.config.exists():
+            return
+        try:
             old = yaml.safe_load(self.config.read_text())
-            new = cfg.to_dict()
-            for c in (old, new):  # the budget may change between invocations
-                c["train"].pop("iterations", None)
-                c["train"].pop("epochs", None)
-            if old != new:
-                raise ValueError(f"{self.path} holds a run with a different config; "
-                                 "use a new --out directory")
+        except (OSError, UnicodeDecodeError, yaml.YAMLError) as err:
+            raise RunDirConflict([f"{self.config}: unreadable ({err})"], "invalid run directory") from None
+        new = cfg.to_dict()
+        if not isinstance(old, dict) or not isinstance(old.get("train"), dict):
+            raise RunDirConflict([f"{self.config}: not a gansweep run config"], "invalid run directory")
+        for c in (old, new):  # the budget may change between invocations
+            c["train"].pop("iterations", None)
+            c["train"].pop("epochs", None)
+        if old != new:
+            keys = sorted(_diff(old, new))
+            raise RunDirConflict(
+                [f"{self.path} holds a run with a different config ({', '.join(keys[:8])}"
+                 f"{', ...' if len(keys) > 8 else ''} differ); use a new --out directory"],
+                "cannot resume")
+
+    def write_config(self, cfg: Config) -> None:
+        self.check_config(cfg)
         self.path.mkdir(parents=True, exist_ok=True)
         self.config.write_text(cfg.to_yaml())
 
@@ -99,12 +121,37 @@ def save_checkpoint(task: Task, run: RunDir, elapsed: float) -> Path:
     return path
 
 
-def restore(task: Task, path: Path) -> float:
+def restore(task: Task, state: dict) -> float:
     """Load task state and every RNG; returns the wall-clock seconds already spent."""
-    state = ckpt.load(path)
     task.load_state_dict(state["task"])
     ckpt.set_rng_state(state["rng"])
     return state.get("elapsed", 0.0)
+
+
+def check_inputs(cfg: Config) -> None:
+    """What a run reads besides its config, checked before anything is written or trained:
+    the metrics asked for exist, and their Inception weights are on disk. (The dataset is
+    loaded by build_task, also before any write.)"""
+    if not cfg.eval.every or cfg.model.arch in ("mtl_classifier", "ppgn"):
+        return
+    from gansweep.metrics.evaluator import known_metrics
+    known = known_metrics(cfg.data.name)
+    bad = [m for m in cfg.eval.metrics if m not in known]
+    if bad:
+        raise ConfigError([f"eval.metrics: unknown {', '.join(bad)} for data.name "
+                           f"{cfg.data.name}; known: {', '.join(known)}"])
+    if {"fid", "is"} & set(cfg.eval.metrics):
+        from gansweep.metrics.inception import resolve_weights
+        resolve_weights(cfg.eval.inception_weights)
+
+
+def _diff(old, new, prefix="") -> set[str]:
+    if isinstance(old, dict) and isinstance(new, dict):
+        out: set[str] = set()
+        for k in set(old) | set(new):
+            out |= _diff(old.get(k), new.get(k), f"{prefix}{k}.")
+        return out
+    return set() if old == new else {prefix.rstrip(".")}
 
 
 def run_training(cfg: Config, out_dir: str | Path, iterations: int | None = None,
@@ -113,15 +160,25 @@ def run_training(cfg: Config, out_dir: str | Path, iterations: int | None = None
                  should_stop: Callable[[], bool] | None = None,
                  checkpoint_dir: str | Path | None = None) -> RunResult:
     run = RunDir(out_dir, checkpoint_dir)
-    run.write_config(cfg)
+    run.check_config(cfg)
+    check_inputs(cfg)
     task = build_task(cfg, torch.device(device) if device else resolve_device(cfg.train.device))
-    latest = run.latest_checkpoint()
+    run.write_config(cfg)
+    newest = (ckpt.list_checkpoints(run.checkpoints) or [None])[-1]
+    found = ckpt.load_newest(run.checkpoints)
     elapsed = 0.0
-    if latest is not None:
-        elapsed = restore(task, latest)
+    if found is not None:
+        path, state = found
+        elapsed = restore(task, state)
         run.truncate_metrics(task.iteration)
-    elif run.metrics.exists():
-        run.metrics.unlink()  # a log without a checkpoint belongs to no state we can continue
+        if path != newest:  # a newer one was skipped: say where the run really continues
+            log.warning("resuming from %s (iteration %d)", path.name, task.iteration)
+    else:
+        if newest is not None:
+            log.warning("no usable checkpoint left in %s; starting over from iteration 0",
+                        run.checkpoints)
+        if run.metrics.exists():
+            run.metrics.unlink()  # a log without a checkpoint belongs to no state we can continue
     total = iterations or cfg.train.iterations
     t = cfg.train
     per_epoch = steps_per_epoch(cfg)
@@ -163,10 +220,22 @@ def run_training(cfg: Config, out_dir: str | Path, iterations: int | None = None
 def load_trainer(path: str | Path, device: torch.device | str | None = None):
     """A trained task from a run directory (newest checkpoint) or a checkpoint file."""
     path = Path(path)
-    file = RunDir(path).latest_checkpoint() if path.is_dir() else path
-    if file is None or not file.exists():
-        raise FileNotFoundError(f"no checkpoint found at {path} (expected DIR/checkpoints/ckpt-*.pt)")
-    state = ckpt.load(file)
+    if path.is_dir():
+        found = ckpt.load_newest(RunDir(path).checkpoints, required=("task", "config"),
+                                 set_aside=False)  # reading a run never changes it
+        if found is None:
+            raise CheckpointMissing(f"no usable checkpoint at {path} (expected "
+                                    "DIR/checkpoints/ckpt-*.pt)")
+        state = found[1]
+    elif path.is_file():
+        try:
+            state = ckpt.load(path)
+        except ckpt.CorruptCheckpoint as err:
+            raise CheckpointMissing(str(err)) from None
+        if "task" not in state or "config" not in state:
+            raise CheckpointMissing(f"{path}: not a gansweep checkpoint")
+    else:
+        raise CheckpointMissing(f"{path}: no such run directory or checkpoint file")
     cfg = from_dict(state["config"], apply_preset=False)
     task = build_task(cfg, torch.device(device) if device else resolve_device(cfg.train.device))
     task.load_state_dict(state["task"])

@@ -11,6 +11,7 @@ from typing import Protocol
 import torch
 
 from gansweep.config import Config
+from gansweep.errors import InputError
 
 
 class Task(Protocol):
@@ -32,12 +33,16 @@ class Task(Protocol):
     def load_state_dict(self, state: dict) -> None: ...
 
 
+class DeviceUnavailable(InputError, RuntimeError):
+    """The config or --device names a device this machine does not have."""
+
+
 def resolve_device(name: str) -> torch.device:
     if name == "auto":
         return torch.device("cuda" if torch.cuda.is_available() else "cpu")
     device = torch.device(name)
     if device.type == "cuda" and not torch.cuda.is_available():
-        raise RuntimeError(f"train.device is {name!r} but no CUDA device is available")
+        raise DeviceUnavailable(f"train.device is {name!r} but no CUDA device is available")
     return device
 
 

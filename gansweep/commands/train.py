@@ -9,16 +9,15 @@ from __future__ import annotations
 import sys
 import time
 
-import yaml
-
-from gansweep.config import ConfigError, describe, load_yaml, nest
+from gansweep.cli import bounded_int
+from gansweep.config import MAX_ITERATIONS, ConfigError, describe, load_yaml, nest
 from gansweep.run import run_training
 
 
 def add_arguments(p) -> None:
     p.add_argument("config", nargs="?", help="YAML config (a model preset plus overrides)")
     p.add_argument("--out", help="run directory (created; resumed when it has checkpoints)")
-    p.add_argument("--iterations", type=int, help="train to this iteration (default train.iterations)")
+    p.add_argument("--iterations", type=bounded_int(1, MAX_ITERATIONS), help="train to this iteration (default train.iterations)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set optim.lr_d=2e-4 (YAML value syntax)")
     p.add_argument("--device", help="cpu, cuda, cuda:N (default train.device)")
@@ -26,12 +25,24 @@ def add_arguments(p) -> None:
 
 
 def parse_overrides(items: list[str]) -> dict:
-    out = {}
+    """--set KEY=VALUE items, each VALUE read as strict YAML; every problem at once."""
+    from gansweep.strict_yaml import YamlError, load_text
+
+    out, problems = {}, []
     for item in items:
         key, sep, value = item.partition("=")
-        if not sep:
-            raise ConfigError([f"--set {item}: expected KEY=VALUE"])
-        out[key.strip()] = yaml.safe_load(value)
+        key = key.strip()
+        if not sep or not key:
+            problems.append(f"--set {item}: expected KEY=VALUE")
+        elif key in out:
+            problems.append(f"{key}: --set twice")
+        else:
+            try:
+                out[key] = load_text(value, allow_empty=True)
+            except YamlError as err:
+                problems += [f"{key}: {q}" for q in err.problems]
+    if problems:
+        raise ConfigError(problems)
     return nest(out)
 
 
@@ -42,13 +53,9 @@ def main(args) -> int:
     if not args.config or not args.out:
         print("gansweep train: CONFIG and --out are required", file=sys.stderr)
         return 2
-    try:
-        cfg = load_yaml(args.config)
-        if args.overrides:
-            cfg = cfg.replace(parse_overrides(args.overrides))
-    except ConfigError as e:
-        print(e, file=sys.stderr)
-        return 2
+    cfg = load_yaml(args.config)  # a ConfigError is reported by gansweep.cli
+    if args.overrides:
+        cfg = cfg.replace(parse_overrides(args.overrides))
     total = args.iterations or cfg.train.iterations
     t0 = time.perf_counter()
 

@@ -30,6 +30,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from gansweep.errors import InputError
 from gansweep.metrics.base import FeatureExtractor, to_rgb, to_unit
 
 WEIGHTS_ENV = "GANSWEEP_INCEPTION_WEIGHTS"
@@ -54,7 +55,7 @@ def default_weights_path() -> Path:
     return Path(torch.hub.get_dir()) / "checkpoints" / weights_filename()
 
 
-class InceptionWeightsMissing(FileNotFoundError):
+class InceptionWeightsMissing(InputError, FileNotFoundError):
     """The one error for absent Inception weights: which file, and where to put it."""
 
     def __init__(self, tried: list[Path]):

@@ -39,9 +39,10 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from gansweep.config import POINT_DATASETS, Config, ConfigError, deep_merge, nest, resolve
+from gansweep.config_constraints import MAX_ITERATIONS, MAX_SEED
+from gansweep.errors import ProblemsError
+from gansweep.sweep.storage import name_problem
 
 SEARCHERS = ("tpe", "random", "cmaes", "gp", "grid")
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice", "grid")
@@ -51,10 +52,16 @@ TOP_KEYS = {"name", "model", "data", "config", "search", "searcher", "seed", "nu
             "resources", "max_concurrent_trials", "max_failures", "keep_checkpoints", "storage"}
 
 
-class SpecError(ValueError):
+# Upper bounds of a spec's counts: far past any real sweep, short of a typo's 1e26.
+MAX_TRIALS = 100_000
+MAX_VALUES = 1_000       # options of one searched parameter
+MAX_FAILURES = 1_000
+MAX_CPUS, MAX_GPUS = 1_024, 64
+
+
+class SpecError(ProblemsError):
     def __init__(self, source: str, problems: list[str]):
-        self.problems = list(problems)
-        super().__init__(f"{source}: invalid sweep spec:\n  " + "\n  ".join(self.problems))
+        super().__init__(problems, f"{source}: invalid sweep spec")
 
 
 @dataclass(frozen=True)
@@ -134,13 +141,15 @@ def trial_config(model: str, layers: dict, params: dict, replicate: int) -> Conf
 
 
 def load_spec(path: str | Path) -> SweepSpec:
+    from gansweep.strict_yaml import YamlError, load_bytes
+
     path = Path(path)
     if not path.is_file():
         raise SpecError(str(path), ["no such file"])
     try:
-        raw = yaml.safe_load(path.read_text())
-    except yaml.YAMLError as err:
-        raise SpecError(str(path), [f"not valid YAML: {err}"]) from None
+        raw = load_bytes(path.read_bytes())
+    except YamlError as err:
+        raise SpecError(str(path), err.problems) from None
     return parse_spec(raw, source=str(path), default_name=path.stem)
 
 
@@ -152,18 +161,22 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") ->
                     for k in raw if k not in TOP_KEYS]
     get = _Reader(raw, p)
     name = get.str("name", default_name)
+    if name_problem(name):  # STORAGE/NAME: one safe path component, never a way out of STORAGE
+        p.append(f"name: {name_problem(name)}" if "name" in raw else
+                 f"name: the file name gives {name_problem(name)}; set `name:` in the spec")
     searcher = get.choice("searcher", SEARCHERS, "tpe")
-    seed = get.int("seed", 0, lo=0)
-    replicates = get.int("replicates", 1, lo=1)
+    seed = get.int("seed", 0, lo=0, hi=MAX_SEED)
+    replicates = get.int("replicates", 1, lo=1, hi=1_000)
     mode = get.choice("mode", ("min", "max"), "min")
     optimize = get.choice("optimize", ("best", "last"), "best")
-    max_concurrent = get.int("max_concurrent_trials", 0, lo=0)
-    max_failures = get.int("max_failures", 2, lo=-1)
-    keep = get.int("keep_checkpoints", 2, lo=1)
+    max_concurrent = get.int("max_concurrent_trials", 0, lo=0, hi=MAX_TRIALS)
+    max_failures = get.int("max_failures", 2, lo=-1, hi=MAX_FAILURES)
+    keep = get.int("keep_checkpoints", 2, lo=1, hi=1_000)
     storage = get.str("storage", "runs")
     cpu, gpu = _resources(raw.get("resources", {}), p)
     # The budget defaults to the config's (the preset's train.iterations and eval.every).
-    budget = {k: get.int(k, 1, lo=1) for k in ("iterations", "eval_every") if k in raw}
+    budget = {k: get.int(k, 1, lo=1, hi=MAX_ITERATIONS) for k in ("iterations", "eval_every")
+              if k in raw}
     if "epochs" in raw:
         budget["epochs"] = get.positive("epochs")
         if "iterations" in raw:
@@ -197,8 +210,12 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") ->
         if gridded:
             p.append(f"search: {', '.join(gridded)} use grid, which needs searcher: grid "
                      "(use choice to let the searcher pick)")
-    num_samples = get.int("num_samples", grid_size if searcher == "grid" else 1, lo=1)
-    if searcher == "grid" and num_samples != grid_size:
+    num_samples = get.int("num_samples", grid_size if searcher == "grid" else 1, lo=1,
+                          hi=MAX_TRIALS)
+    if num_samples * replicates > MAX_TRIALS:
+        p.append(f"num_samples: {num_samples} configs x {replicates} replicates is more than "
+                 f"{MAX_TRIALS} trials")
+    elif searcher == "grid" and num_samples != grid_size:
         p.append(f"num_samples: the grid has {grid_size} points, got {num_samples} "
                  "(leave it out to run the grid once)")
     if p:
@@ -222,29 +239,30 @@ class _Reader:
     def str(self, key, default):
         v = self.raw.get(key, default)
         if not isinstance(v, str) or not v:
-            self.p.append(f"{key}: expected a non-empty string, got {v!r}")
+            self.p.append(f"{key}: expected a non-empty string, got {_short(v)}")
             return default
         return v
 
-    def int(self, key, default, lo):
+    def int(self, key, default, lo, hi):
         v = self.raw.get(key, default)
         if isinstance(v, bool) or not isinstance(v, int):
-            self.p.append(f"{key}: expected an integer, got {v!r}")
+            self.p.append(f"{key}: expected an integer, got {_short(v)}")
             return default
-        if v < lo:
-            self.p.append(f"{key}: must be >= {lo}, got {v}")
+        if not lo <= v <= hi:
+            self.p.append(f"{key}: must be in [{lo}, {hi}], got {v}")
+            return default
         return v
 
     def positive(self, key):
         v = self.raw.get(key)
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v <= 0:
-            self.p.append(f"{key}: expected a number > 0, got {v!r}")
+        if not _finite(v) or v <= 0:
+            self.p.append(f"{key}: expected a finite number > 0, got {_short(v)}")
             return 1
         return v
 
     def choice(self, key, options, default):
         v = self.raw.get(key, default)
-        if v not in options:
+        if not isinstance(v, str) or v not in options:
             self.p.append(f"{key}: must be one of {', '.join(options)}, got {v!r}")
             return default
         return v
@@ -258,9 +276,10 @@ def _resources(raw: Any, p: list[str]) -> tuple[float, float]:
         if k not in ("cpu", "gpu"):
             p.append(f"resources.{k}: unknown key; known: cpu, gpu")
     cpu, gpu = raw.get("cpu", 1), raw.get("gpu", 0)
-    for key, v, lo in (("cpu", cpu, 0), ("gpu", gpu, 0)):
-        if isinstance(v, bool) or not isinstance(v, (int, float)) or v < lo or (key == "cpu" and v == 0):
-            p.append(f"resources.{key}: expected a number {'> 0' if key == 'cpu' else '>= 0'}, got {v!r}")
+    for key, v, hi in (("cpu", cpu, MAX_CPUS), ("gpu", gpu, MAX_GPUS)):
+        if not _finite(v) or not 0 <= v <= hi or (key == "cpu" and v == 0):
+            p.append(f"resources.{key}: expected a number in {'(0' if key == 'cpu' else '[0'}, "
+                     f"{hi}], got {_short(v)}")
             return 1.0, 0.0
     if gpu > 1 and gpu != int(gpu):
         p.append(f"resources.gpu: more than one GPU must be a whole number, got {gpu}")
@@ -276,9 +295,18 @@ def _layers(raw: dict, budget: dict, keep: int, p: list[str]) -> dict | None:
     data, fixed = raw.get("data", {}), raw.get("config", {})
     for key, v in (("data", data), ("config", fixed)):
         if not isinstance(v, dict):
-            p.append(f"{key}: expected a mapping, got {v!r}")
+            p.append(f"{key}: expected a mapping, got {_short(v)}")
             return None
-    layers = deep_merge(nest(fixed), {"data": data} if data else {})
+    try:
+        layers = deep_merge(nest(fixed), {"data": nest(data)} if data else {})
+    except ConfigError as err:
+        p.extend(f"config.{q}" for q in err.problems)
+        return None
+    sections = [k for k, v in layers.items() if not isinstance(v, dict)]
+    if sections:  # the merge below would replace such a value without a word
+        p.extend(f"config.{k}: expected a mapping of {k}'s keys, got {_short(layers[k])}"
+                 for k in sections)
+        return None
     if "preset" in layers.get("model", {}):
         p.append("config.model.preset: name the preset in the top-level `model` key")
         return None
@@ -331,7 +359,7 @@ def _search(raw: Any, preset: Any, layers: dict | None, p: list[str]) -> list[Pa
     # Every bound and option must make a valid config, with every preset the sweep may use.
     from gansweep.presets import PRESETS
     presets = [v for v in next((q.values for q in params if q.key == "model"), (preset,))
-               if v in PRESETS]  # an unknown preset is reported once, by its own entry
+               if isinstance(v, str) and v in PRESETS]  # an unknown preset is reported once, by its own entry
     for q in params:
         for v in q.values:
             for name in ([v] if q.key == "model" else presets):
@@ -345,7 +373,9 @@ def _search(raw: Any, preset: Any, layers: dict | None, p: list[str]) -> list[Pa
 
 def _check_values(kind: str, values: Any) -> str | None:
     if not isinstance(values, (list, tuple)) or not values:
-        return f"expected a list, got {values!r}"
+        return f"expected a list, got {_short(values)}"
+    if len(values) > MAX_VALUES:
+        return f"{len(values)} values; at most {MAX_VALUES}"
     if kind in ("choice", "grid"):
         return None if len(set(map(repr, values))) == len(values) else "values repeat"
     if len(values) != 2:
@@ -353,7 +383,9 @@ def _check_values(kind: str, values: Any) -> str | None:
     lo, hi = values
     number = int if kind == "int" else (int, float)
     if any(isinstance(v, bool) or not isinstance(v, number) for v in values):
-        return f"expected {'integers' if kind == 'int' else 'numbers'}, got {values!r}"
+        return f"expected {'integers' if kind == 'int' else 'numbers'}, got {_short(values)}"
+    if not all(_finite(v) for v in values):
+        return f"expected finite numbers, got {_short(values)}"
     if not lo < hi:
         return f"low must be < high, got {values!r}"
     if kind == "loguniform" and lo <= 0:
@@ -404,9 +436,25 @@ def _scheduler(raw: Any, iterations: int, eval_every: int, p: list[str]) -> Sche
     if isinstance(grace, bool) or not isinstance(grace, int) or not eval_every <= grace <= iterations:
         p.append(f"scheduler.grace_period: iterations between eval_every ({eval_every}) and "
                  f"iterations ({iterations}), got {grace!r}")
-    if isinstance(factor, bool) or not isinstance(factor, (int, float)) or factor <= 1:
-        p.append(f"scheduler.reduction_factor: must be > 1, got {factor!r}")
+    if not _finite(factor) or not 1 < factor <= 1000:
+        p.append(f"scheduler.reduction_factor: must be in (1, 1000], got {_short(factor)}")
+        factor = 3
     return Scheduler("asha", grace, float(factor))
+
+
+def _finite(v) -> bool:
+    """A real number (not a bool) that is neither NaN nor infinite nor past float's range."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)):
+        return False
+    try:
+        return math.isfinite(v)
+    except OverflowError:
+        return False
+
+
+def _short(value) -> str:
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 # --- smoke test ------------------------------------------------------------------------------

@@ -12,12 +12,28 @@ from __future__ import annotations
 
 import json
 import posixpath
+import re
 from pathlib import Path
 
 import pyarrow.fs as pafs
 
+from gansweep.errors import UnsafeNameError
+
 SPEC_FILE = "gansweep-spec.yaml"
 TRIALS_FILE = "gansweep-trials.json"
+# An experiment name becomes one directory, STORAGE/NAME, on every filesystem pyarrow and
+# Ray write to: letters, digits, '.', '_', '-', starting with a letter or digit (so never
+# '.', '..' or a hidden name), and short enough for any filesystem.
+SAFE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
+def name_problem(name) -> str | None:
+    """Why `name` is not a safe experiment name, or None."""
+    if isinstance(name, str) and SAFE_NAME.fullmatch(name):
+        return None
+    shown = repr(name) if len(repr(name)) <= 60 else repr(name)[:57] + "..."
+    return (f"{shown} is not a safe experiment name: one path component of letters, digits, "
+            "'.', '_' and '-', starting with a letter or digit, at most 128 characters")
 
 
 class Location:
@@ -38,6 +54,12 @@ class Location:
 
     def join(self, *parts: str) -> str:
         return posixpath.join(self.path, *parts)
+
+    def experiment(self, name: str) -> "Location":
+        """STORAGE/NAME; a name that could leave STORAGE is refused here, whoever asks."""
+        if name_problem(name):
+            raise UnsafeNameError([f"name: {name_problem(name)}"], "invalid experiment name")
+        return self.child(name)
 
     def child(self, name: str) -> "Location":
         loc = object.__new__(Location)

@@ -23,7 +23,7 @@ from gansweep.sweep.storage import SPEC_FILE, Location
 
 
 def experiment_location(spec: SweepSpec, storage: str, name: str | None) -> Location:
-    return Location(storage).child(name or spec.name)
+    return Location(storage).experiment(name or spec.name)
 
 
 def prepare(spec: SweepSpec, where: Location) -> SweepSpec:
