@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import yaml
 
+from gansweep.errors import ProblemsError
 from gansweep.sweep.storage import SPEC_FILE, TRIALS_FILE, Location
 
 CKPT = re.compile(r"^ckpt-(\d+)\.pt$")
@@ -104,17 +105,33 @@ def _text(where: Location, name: str) -> str | None:
     return where.read_text(name) if where.exists(name) else None
 
 
+def _parsed(where: Location, name: str, parse) -> dict:
+    """A file of gansweep's own (empty mapping when absent); a damaged one is an input error
+    naming the file, not a traceback."""
+    try:
+        value = parse(_text(where, name) or "{}")
+    except (UnicodeDecodeError, ValueError, yaml.YAMLError) as err:  # JSONDecodeError: a ValueError
+        raise ProblemsError([f"{where}/{name}: unreadable ({type(err).__name__}: "
+                             f"{' '.join(str(err).split())[:200]})"], "unreadable experiment") from None
+    if not isinstance(value, dict):
+        raise ProblemsError([f"{where}/{name}: expected a mapping, got {type(value).__name__}"],
+                            "unreadable experiment")
+    return value
+
+
 def read_experiment(uri: str, name: str | None = None) -> Experiment:
     where = Location(uri)
     if not where.exists():
         raise FileNotFoundError(f"{uri}: no such experiment directory")
-    text = _text(where, SPEC_FILE)
-    if text is None and not where.exists(TRIALS_FILE):
+    if not where.exists(SPEC_FILE) and not where.exists(TRIALS_FILE):
         raise FileNotFoundError(f"{uri}: no {SPEC_FILE} or {TRIALS_FILE}: not a gansweep experiment")
-    spec_file = yaml.safe_load(text) if text else {}
+    spec_file = _parsed(where, SPEC_FILE, yaml.safe_load)
     resolved = spec_file.get("resolved") or {}
     spec_text = yaml.safe_dump(spec_file["spec"], sort_keys=False) if "spec" in spec_file else None
-    entries = list(json.loads(_text(where, TRIALS_FILE) or "{}").values())
+    entries = list(_parsed(where, TRIALS_FILE, json.loads).values())
+    if not all(isinstance(e, dict) for e in entries):
+        raise ProblemsError([f"{where}/{TRIALS_FILE}: expected a mapping of trial records"],
+                            "unreadable experiment")
     dirs = set(where.subdirs())
     known = {e.get("dir") for e in entries}
     # Trials the ledger does not know yet (or no ledger at all): Ray's trial dirs, named by id.

@@ -8,6 +8,7 @@ nearest its best evaluation.
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from pathlib import Path
@@ -81,6 +82,12 @@ def table_section(res: Results) -> list[tuple]:
             ("table", tables.display(tables.best_configurations(res), res, params=True))]
 
 
+def _file_safe(name) -> str:
+    """A file name made from an experiment's contents (metric, trial id): one component of
+    safe characters, so no file lands outside the report's images directory."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", str(name)).lstrip(".") or "_"
+
+
 def figure_section(res: Results, exp: Experiment, images: Path) -> list[tuple]:
     out = [("h2", "Figures")]
 
@@ -93,7 +100,8 @@ def figure_section(res: Results, exp: Experiment, images: Path) -> list[tuple]:
                 and "epoch" in res.evals and res.evals["epoch"].notna().all())
     x = "epoch" if by_epoch else "iteration"
     for m in dict.fromkeys(m for m in (res.metric, res.is_metric) if m):
-        figure(f"curve-{m}.png", plots.plot_curves(res, m, images / f"curve-{m}.png", x),
+        figure(f"curve-{_file_safe(m)}.png",
+               plots.plot_curves(res, m, images / f"curve-{_file_safe(m)}.png", x),
                f"`{m}` against {x}, each model's best configuration: raw values faint, moving "
                f"average (the thesis's window of 10 evaluations for FID and 20 for IS, at most a fifth "
                "of a run's evaluations), "
@@ -129,7 +137,7 @@ def sample_section(res: Results, exp: Experiment, images: Path) -> list[tuple]:
             out.append(("p", "No checkpoint of this trial was kept: no samples."))
             continue
         it = min(trial.checkpoints, key=lambda i: (abs(i - int(top[f"{col}_iteration"])), -i))
-        out += generator_figures(exp, trial.checkpoints[it], it, images / f"{trial.trial_id}-")
+        out += generator_figures(exp, trial.checkpoints[it], it, images / f"{_file_safe(trial.trial_id)}-")
     return out
 
 

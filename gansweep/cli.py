@@ -50,6 +50,15 @@ def bounded_int(lo: int, hi: int):
     return parse
 
 
+def device_arg(text: str) -> str:
+    """An argparse type: a device name as train.device accepts it."""
+    from gansweep.config_constraints import device_name
+    problem = device_name(text)
+    if problem:
+        raise argparse.ArgumentTypeError(problem)
+    return text
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gansweep", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)

@@ -15,15 +15,16 @@ import logging
 import math
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 import ray
 from ray import tune
 
+from gansweep.checkpoint import DIGEST_SUFFIX
 from gansweep.run import run_training
 from gansweep.sweep.searcher import OBJECTIVE
 from gansweep.sweep.spec import trial_config
+from gansweep.tmpdirs import owned_tempdir
 
 OBJECTIVE_STATE = "objective.json"  # best-so-far, kept beside the checkpoint
 
@@ -59,13 +60,17 @@ def train_trial(config: dict) -> None:
                        config.get("replicate", 0))
     objective = Objective(sweep["metric"], sweep["mode"], sweep["optimize"])
     work = Path.cwd()  # Ray's per-trial working directory
-    ckpt_dir = Path(tempfile.mkdtemp(prefix="gansweep-ckpt-"))
+    # Named after this process and watched: removed even when the trial is killed.
+    ckpt_dir = owned_tempdir("ckpt")
     try:
         restored = tune.get_checkpoint()
         if restored is not None:
+            # The trial's other kept checkpoints too: if the newest is damaged, run_training
+            # logs it, skips it and continues from the next-newest.
+            for older in _kept_siblings(restored):
+                _copy_checkpoints(older, ckpt_dir)
             with restored.as_directory() as d:
-                for f in Path(d).glob("ckpt-*.pt"):
-                    shutil.copy2(f, ckpt_dir / f.name)
+                _copy_checkpoints(Path(d), ckpt_dir)
                 state = Path(d) / OBJECTIVE_STATE
                 if state.exists():
                     objective.best = json.loads(state.read_text())["best"]
@@ -76,13 +81,17 @@ def train_trial(config: dict) -> None:
 
         def report(iteration: int, metrics: dict, path: Path) -> None:
             value = objective.update(metrics)
-            with tempfile.TemporaryDirectory(prefix="gansweep-report-") as d:
-                _link_or_copy(path, Path(d) / path.name)
-                shutil.copy2(work / "metrics.jsonl", Path(d) / "metrics.jsonl")
-                (Path(d) / OBJECTIVE_STATE).write_text(json.dumps({"best": objective.best}))
+            d = owned_tempdir("report", watch=False)  # a kill leaves it to the next sweep
+            try:
+                _link_or_copy(path, d / path.name)
+                _link_or_copy(Path(str(path) + DIGEST_SUFFIX), d / (path.name + DIGEST_SUFFIX))
+                shutil.copy2(work / "metrics.jsonl", d / "metrics.jsonl")
+                (d / OBJECTIVE_STATE).write_text(json.dumps({"best": objective.best}))
                 tune.report({"iteration": iteration, OBJECTIVE: value, "diverged": False,
                              "node_id": node, **metrics},
                             checkpoint=tune.Checkpoint.from_directory(d))
+            finally:
+                shutil.rmtree(d, ignore_errors=True)
             if fault and iteration == fault["iteration"] and not Path(fault["marker"]).exists():
                 Path(fault["marker"]).touch()
                 raise RuntimeError(f"injected fault after iteration {iteration}")
@@ -94,6 +103,23 @@ def train_trial(config: dict) -> None:
                          "diverged": True, "reason": result.reason})
     finally:
         shutil.rmtree(ckpt_dir, ignore_errors=True)
+
+
+def _copy_checkpoints(src: Path, dst: Path) -> None:
+    for f in [*src.glob("ckpt-*.pt"), *src.glob(f"ckpt-*.pt{DIGEST_SUFFIX}")]:
+        shutil.copy2(f, dst / f.name)
+
+
+def _kept_siblings(checkpoint) -> list[Path]:
+    """The trial's other checkpoint directories Ray kept, when they are on a local disk
+    (on remote storage only the restored one is fetched)."""
+    try:
+        if type(checkpoint.filesystem).__name__ != "LocalFileSystem":
+            return []
+        here = Path(checkpoint.path)
+        return sorted(p for p in here.parent.glob("checkpoint_*") if p.is_dir() and p != here)
+    except Exception:  # an older Ray without .filesystem/.path: the restored one is enough
+        return []
 
 
 def _link_or_copy(src: Path, dst: Path) -> None:

@@ -8,9 +8,6 @@ keeps its history.
 
 from __future__ import annotations
 
-import sys
-
-
 def add_arguments(p) -> None:
     p.add_argument("experiment", help="STORAGE/NAME of the experiment (a path or a URI)")
     p.add_argument("--restart-errored", action="store_true",
@@ -23,11 +20,8 @@ def main(args) -> int:
     from gansweep.sweep.tuner import resume_sweep
 
     where = Location(args.experiment)
-    try:
-        results = resume_sweep(where, restart_errored=args.restart_errored, address=args.address)
-    except FileNotFoundError as err:
-        print(err, file=sys.stderr)
-        return 1
+    # A missing or malformed saved spec is an InputError, reported by gansweep.cli.
+    results = resume_sweep(where, restart_errored=args.restart_errored, address=args.address)
     errors = sum(r.error is not None for r in results)
     print(f"\n{len(results)} trials, {errors} errored: {where}")
     return 0

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sys
 
-from gansweep.sweep.spec import SpecError, default_storage, load_spec, smoke_test
+from gansweep.sweep.spec import default_storage, load_spec, smoke_test
 
 
 def add_arguments(p) -> None:
@@ -28,15 +28,13 @@ def add_arguments(p) -> None:
 def main(args) -> int:
     from gansweep.sweep.tuner import experiment_location, prepare, print_summary
 
-    try:
-        spec = load_spec(args.spec)
-        if args.smoke_test:
-            spec = smoke_test(spec)
-        check_local_files(spec, args.address)
-    except (SpecError, FileNotFoundError) as err:
-        print(err, file=sys.stderr)
-        return 1
+    # Input errors (spec, --name, missing data or weights) are reported by gansweep.cli;
+    # all of them come before anything is written or Ray starts.
+    spec = load_spec(args.spec)
+    if args.smoke_test:
+        spec = smoke_test(spec)
     where = experiment_location(spec, default_storage(spec, args.storage), args.name)
+    check_local_files(spec, args.address)
     spec = prepare(spec, where)
     print_summary(spec, where)
     if args.dry_run:
@@ -64,8 +62,5 @@ def check_local_files(spec, address) -> None:
         from gansweep.metrics.inception import resolve_weights
         resolve_weights(cfg.eval.inception_weights)
     if cfg.data.name != "digits" and not cfg.data.download:
-        from gansweep.data import DatasetMissingError, load_dataset
-        try:
-            load_dataset(cfg.data, "test")
-        except DatasetMissingError as err:
-            raise FileNotFoundError(str(err)) from None
+        from gansweep.data import load_dataset
+        load_dataset(cfg.data, "test")  # DatasetMissingError: what to fetch, where to put it

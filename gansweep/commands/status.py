@@ -5,24 +5,17 @@ Reads gansweep-trials.json, which the sweep's driver keeps up to date; Ray is no
 
 from __future__ import annotations
 
-import sys
-
-
 def add_arguments(p) -> None:
     p.add_argument("experiment", help="STORAGE/NAME of the experiment (a path or a URI)")
 
 
 def main(args) -> int:
-    import yaml
-
     from gansweep.sweep.ledger import format_table
-    from gansweep.sweep.storage import SPEC_FILE, TRIALS_FILE, Location
+    from gansweep.sweep.storage import TRIALS_FILE, Location
+    from gansweep.sweep.tuner import read_saved_spec
 
     where = Location(args.experiment)
-    if not where.exists(SPEC_FILE):
-        print(f"{where}: not a gansweep experiment (no {SPEC_FILE})", file=sys.stderr)
-        return 1
-    resolved = yaml.safe_load(where.read_text(SPEC_FILE))["resolved"]
+    resolved = read_saved_spec(where)["resolved"]
     trials = where.read_json(TRIALS_FILE, {})
     expected = resolved["num_samples"] * resolved["replicates"]
     print(f"{where}: {len(trials)} of {expected} trials started; "

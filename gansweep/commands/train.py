@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 
-from gansweep.cli import bounded_int
+from gansweep.cli import bounded_int, device_arg
 from gansweep.config import MAX_ITERATIONS, ConfigError, describe, load_yaml, nest
 from gansweep.run import run_training
 
@@ -20,7 +20,7 @@ def add_arguments(p) -> None:
     p.add_argument("--iterations", type=bounded_int(1, MAX_ITERATIONS), help="train to this iteration (default train.iterations)")
     p.add_argument("--set", dest="overrides", action="append", default=[], metavar="KEY=VALUE",
                    help="override a config value, e.g. --set optim.lr_d=2e-4 (YAML value syntax)")
-    p.add_argument("--device", help="cpu, cuda, cuda:N (default train.device)")
+    p.add_argument("--device", type=device_arg, help="cpu, cuda, cuda:N (default train.device)")
     p.add_argument("--help-config", action="store_true", help="list every config key and default")
 
 

@@ -1,7 +1,7 @@
 """`gansweep validate SPEC...`: parse and check sweep specs; nothing starts.
 
 Prints one line per valid spec (what it would run) and every problem of an invalid one by
-key path. Exit status 1 when any spec is invalid.
+key path. Exit status 2 when any spec is invalid (every spec is still checked).
 """
 
 from __future__ import annotations
@@ -23,11 +23,11 @@ def main(args) -> int:
             spec = load_spec(path)
             if args.smoke_test:
                 smoke_test(spec).config()
-        except SpecError as err:
+        except SpecError as err:  # reported here, not by gansweep.cli: the next spec still runs
             print(err, file=sys.stderr)
             bad += 1
             continue
         print(f"ok  {path}: {spec.model}, {len(spec.search)} params, {spec.num_samples} configs "
               f"x {spec.replicates} replicates, {spec.iterations} iterations, "
               f"{spec.optimize} {spec.metric} ({spec.mode})")
-    return 1 if bad else 0
+    return 2 if bad else 0

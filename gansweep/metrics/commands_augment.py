@@ -19,13 +19,21 @@ import json
 import sys
 from pathlib import Path
 
+from gansweep.cli import bounded_int, device_arg
+from gansweep.config_constraints import MAX_BATCH, MAX_SAMPLES
 from gansweep.metrics import augmentation as aug
 
 COLUMNS = ("mode", "real", "generated", "generated_used", "test_accuracy", "seconds")
 
 
 def _sizes(text: str) -> tuple[int, ...]:
-    return tuple(int(v) for v in text.split(",") if v.strip())
+    try:
+        sizes = tuple(int(v) for v in text.split(",") if v.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
+    if not sizes or not all(0 <= v <= MAX_SAMPLES for v in sizes):
+        raise argparse.ArgumentTypeError(f"expected sizes in [0, {MAX_SAMPLES}], got {text!r}")
+    return sizes
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,14 +45,27 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--modes", default="mixed,quality,finetune",
                         help=f"comma-separated, of {', '.join(aug.MODES)}")
     r = aug.DEFAULT_RECIPE
-    parser.add_argument("--epochs", type=int, default=r.epochs, help="LeNet epochs per cell")
-    parser.add_argument("--batch-size", type=int, default=r.batch_size)
-    parser.add_argument("--lr", type=float, default=r.lr, help="LeNet Adam learning rate")
-    parser.add_argument("--seed", type=int, default=0, help="latents, subsets and LeNet init")
+    parser.add_argument("--epochs", type=bounded_int(1, 10_000), default=r.epochs,
+                        help="LeNet epochs per cell")
+    parser.add_argument("--batch-size", type=bounded_int(1, MAX_BATCH), default=r.batch_size)
+    parser.add_argument("--lr", type=_learning_rate, default=r.lr, help="LeNet Adam learning rate")
+    parser.add_argument("--seed", type=bounded_int(0, 2**32 - 1), default=0,
+                        help="latents, subsets and LeNet init")
     parser.add_argument("--cache-dir", default=None, help="cache of the judge LeNet (quality mode)")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: the run's)")
+    parser.add_argument("--device", type=device_arg, default=None,
+                        help="cpu, cuda, cuda:N (default: the run's)")
     parser.add_argument("--out", default=None,
                         help="output path without suffix (default RUN_DIR/augmentation)")
+
+
+def _learning_rate(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not 0 < value <= 10:  # NaN fails this too
+        raise argparse.ArgumentTypeError(f"expected a learning rate in (0, 10], got {text!r}")
+    return value
 
 
 def output_stem(path: Path) -> Path:

@@ -13,21 +13,24 @@ import argparse
 import json
 import sys
 
+from gansweep.cli import bounded_int, device_arg
+from gansweep.config_constraints import MAX_SAMPLES, MAX_SEED
 from gansweep.metrics.evaluator import EVAL_Z_SEED, Evaluator
 from gansweep.metrics.inception import InceptionWeightsMissing
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("path", help="run directory (newest checkpoint) or checkpoint file")
-    parser.add_argument("--samples", type=int, default=None,
+    parser.add_argument("--samples", type=bounded_int(1, MAX_SAMPLES), default=None,
                         help="generated samples (default: the run's eval.samples)")
-    parser.add_argument("--seed", type=int, default=0,
+    parser.add_argument("--seed", type=bounded_int(0, MAX_SEED), default=0,
                         help=f"seed of the fresh latent set (must differ from {EVAL_Z_SEED})")
     parser.add_argument("--metrics", default=None,
                         help="comma-separated metric names (default: the run's eval.metrics)")
     parser.add_argument("--inception-weights", default=None, help="pytorch-fid weights file")
     parser.add_argument("--cache-dir", default=None, help="real-statistics cache directory")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: the run's)")
+    parser.add_argument("--device", type=device_arg, default=None,
+                        help="cpu, cuda, cuda:N (default: the run's)")
 
 
 def main(args: argparse.Namespace) -> int:

@@ -18,6 +18,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from gansweep.cli import bounded_int, device_arg
+from gansweep.config_constraints import MAX_BATCH
 from gansweep.metrics.base import load_image_folder
 from gansweep.metrics.fid import frechet_distance, frechet_distance_torch, statistics_numpy
 from gansweep.metrics.inception import InceptionExtractor, InceptionWeightsMissing, resolve_weights
@@ -29,8 +31,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--inception-weights", metavar="W", default=None,
                         help="pytorch-fid weights file (default: $GANSWEEP_INCEPTION_WEIGHTS, "
                              "then pytorch-fid's torch-hub cache)")
-    parser.add_argument("--batch-size", type=int, default=50, help="images per Inception batch")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:N (default: cuda if present)")
+    parser.add_argument("--batch-size", type=bounded_int(1, MAX_BATCH), default=50,
+                        help="images per Inception batch")
+    parser.add_argument("--device", type=device_arg, default=None, help="cpu, cuda, cuda:N (default: cuda if present)")
     parser.add_argument("--distance", choices=["torch", "scipy"], default="torch",
                         help="torch: eigendecomposition on the device; scipy: pytorch-fid's sqrtm")
     parser.add_argument("--save-stats", action="store_true",
@@ -90,8 +93,17 @@ def _folder_stats(folder: str, extractor: InceptionExtractor, batch_size: int):
 def _load_npz(path: str):
     if not Path(path).is_file():
         raise FileNotFoundError(f"{path}: no such statistics file")
-    with np.load(path) as f:
-        return f["mu"][:], f["sigma"][:]
+    try:  # np.load raises a zip, pickle or key error for a file that is not pytorch-fid's .npz
+        with np.load(path, allow_pickle=False) as f:
+            mu, sigma = np.asarray(f["mu"], dtype=np.float64), np.asarray(f["sigma"], dtype=np.float64)
+    except Exception as err:
+        raise ValueError(f"{path}: not a statistics file with mu and sigma "
+                         f"({type(err).__name__}: {err})") from None
+    if mu.ndim != 1 or sigma.shape != (len(mu), len(mu)) or not (
+            np.isfinite(mu).all() and np.isfinite(sigma).all()):
+        raise ValueError(f"{path}: mu must be a finite vector and sigma a finite square matrix "
+                         f"of its size; got shapes {mu.shape} and {sigma.shape}")
+    return mu, sigma
 
 
 def _save_stats(args, device) -> int:

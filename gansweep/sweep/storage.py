@@ -70,9 +70,12 @@ class Location:
     def exists(self, name: str = "") -> bool:
         return self.fs.get_file_info(self.join(name) if name else self.path).type != pafs.FileType.NotFound
 
-    def read_text(self, name: str) -> str:
+    def read_bytes(self, name: str) -> bytes:
         with self.fs.open_input_stream(self.join(name)) as f:
-            return f.read().decode()
+            return f.read()
+
+    def read_text(self, name: str) -> str:
+        return self.read_bytes(name).decode()
 
     def write_text(self, name: str, text: str) -> None:
         """Write to a temporary name, then move: readers never see half a file (object

@@ -18,7 +18,7 @@ from dataclasses import replace
 import yaml
 
 from gansweep.config import deep_merge
-from gansweep.sweep.spec import SweepSpec, parse_spec, smoke_test
+from gansweep.sweep.spec import SpecError, SweepSpec, parse_spec, smoke_test
 from gansweep.sweep.storage import SPEC_FILE, Location
 
 
@@ -36,19 +36,42 @@ def prepare(spec: SweepSpec, where: Location) -> SweepSpec:
     return spec
 
 
+class _PlainDumper(yaml.SafeDumper):
+    """Values written out in full: `resume` reads this file back with strict_yaml, which
+    refuses aliases, and a value shared inside the spec would otherwise become one."""
+
+    def ignore_aliases(self, data):
+        return True
+
+
 def save_spec(spec: SweepSpec, where: Location) -> None:
-    where.write_text(SPEC_FILE, yaml.safe_dump(spec.to_dict(), sort_keys=False))
+    where.write_text(SPEC_FILE, yaml.dump(spec.to_dict(), Dumper=_PlainDumper, sort_keys=False))
 
 
 def load_saved_spec(where: Location) -> SweepSpec:
-    if not where.exists(SPEC_FILE):
-        raise FileNotFoundError(f"{where}: no {SPEC_FILE}; is this a gansweep experiment directory?")
-    saved = yaml.safe_load(where.read_text(SPEC_FILE))
+    saved = read_saved_spec(where)
     spec = parse_spec(saved["spec"], source=f"{where}/{SPEC_FILE}")
     resolved = saved["resolved"]
     if resolved.get("smoke_test"):
         spec = smoke_test(spec)
     return replace(spec, name=resolved["name"], layers=resolved["config"])
+
+
+def read_saved_spec(where: Location) -> dict:
+    """EXPERIMENT/gansweep-spec.yaml as written by `run`, or a SpecError saying what is wrong."""
+    from gansweep.strict_yaml import YamlError, load_bytes
+
+    source = f"{where}/{SPEC_FILE}"
+    if not where.exists(SPEC_FILE):
+        raise SpecError(source, [f"no {SPEC_FILE}; is {where} a gansweep experiment directory?"])
+    try:
+        saved = load_bytes(where.read_bytes(SPEC_FILE))
+    except YamlError as err:
+        raise SpecError(source, err.problems) from None
+    if (not isinstance(saved, dict) or not isinstance(saved.get("spec"), dict)
+            or not isinstance(saved.get("resolved"), dict)):
+        raise SpecError(source, ["not a saved gansweep spec (expected `spec` and `resolved` mappings)"])
+    return saved
 
 
 def init_ray(address: str | None) -> None:
