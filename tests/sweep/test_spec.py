@@ -93,10 +93,10 @@ def test_budget_defaults_to_the_config():
 def test_validate_and_a_bad_run_start_nothing(tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text(yaml.safe_dump({**MINIMAL, "num_samples": 0, "searcher": "annealing"}))
-    assert cli(["validate", str(bad)]) == 1
+    assert cli(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
-    assert "num_samples: must be >= 1" in err and "searcher: must be one of" in err
-    assert cli(["run", str(bad), "--storage", str(tmp_path / "runs")]) == 1
+    assert "num_samples: must be in [1, 100000]" in err and "searcher: must be one of" in err
+    assert cli(["run", str(bad), "--storage", str(tmp_path / "runs")]) == 2
     assert not (tmp_path / "runs").exists()
     import ray
     assert not ray.is_initialized()
