@@ -76,7 +76,10 @@ def load_bytes(data: bytes, allow_empty: bool = False) -> Any:
 
 
 def load_text(text: str, allow_empty: bool = False) -> Any:
-    loader = _Loader(text)
+    try:
+        loader = _Loader(text)  # its reader refuses control characters already
+    except yaml.YAMLError as err:
+        raise YamlError([f"not valid YAML: {_one_line(err)}"]) from None
     try:
         node = loader.get_single_node()
         if node is None:
