@@ -19,8 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from analysis import stats
-from analysis.experiment import Experiment, Trial, read_experiment
+from analysis import protocols, stats
+from analysis.experiment import Eval, Experiment, Trial, read_experiment
 from gansweep.sweep.storage import Location
 
 EVALS_FILE, TRIALS_FILE = "evals.parquet", "trials.parquet"
@@ -34,10 +34,13 @@ TRIAL_FIXED = {**IDENTITY, "state": pa.string(), "error": pa.string(), "failures
                "optimize": pa.string(), "objective": pa.float64()}
 
 
-def collect(experiments: list[str], out: str | None = None) -> tuple[str, pa.Table, pa.Table]:
+def collect(experiments: list[str], out: str | None = None,
+            split_protocols: bool = False) -> tuple[str, pa.Table, pa.Table]:
     """Read every experiment, write OUT/evals.parquet and OUT/trials.parquet; returns
-    (OUT, evals, trials). OUT defaults to the first experiment's analysis/ directory."""
-    evals, trials = build_tables(read_all(experiments))
+    (OUT, evals, trials). OUT defaults to the first experiment's analysis/ directory.
+    Evaluations of one metric under different protocols are refused (IncomparableScores),
+    or with `split_protocols` kept apart as one labelled metric per protocol."""
+    evals, trials = build_tables(read_all(experiments), split_protocols)
     where = Location(out) if out else Location(experiments[0]).child("analysis")
     write_parquet(evals, where, EVALS_FILE)
     write_parquet(trials, where, TRIALS_FILE)
@@ -52,24 +55,32 @@ def read_all(experiments: list[str]) -> list[Experiment]:
             for e, n in zip(experiments, names)]
 
 
-def build_tables(exps: list[Experiment]) -> tuple[pa.Table, pa.Table]:
-    metrics = sorted({m for x in exps for t in x.trials for e in t.evals for m in e.metrics})
+def build_tables(exps: list[Experiment], split_protocols: bool = False) -> tuple[pa.Table, pa.Table]:
+    """(evals, trials). Each metric column holds one protocol (evals' `protocol:<metric>`
+    names it; the schema metadata and protocols_of() give its fields)."""
+    names = protocols.Names(exps, split_protocols)
+    metrics = sorted({names.column(t, m) for x in exps for t in x.trials for e in t.evals
+                      for m in e.metrics})
     swept = sorted({q["key"] for x in exps for q in x.resolved.get("search", [])}
                    | {k for x in exps for t in x.trials for k in t.params})
     eval_rows, trial_rows = [], []
     for x in exps:
         for t in x.trials:
             ident, hp = identity(x, t), {k: t.params.get(k, t.config.get(k)) for k in swept}
-            for e in t.evals:
+            evals = names.relabelled(t)
+            for e in evals:
                 eval_rows.append({**ident, "iteration": e.iteration, "epoch": e.epoch, "time_s": e.time_s,
-                                  **e.metrics, **hp})
-            trial_rows.append({**ident, **trial_summary(x, t, metrics), **hp})
-    eval_types = {**EVAL_FIXED, **{m: pa.float64() for m in metrics}}
+                                  **e.metrics, **names.ids(t, e.metrics), **hp})
+            summary = trial_summary(x, t, metrics, evals, names.column(t, x.metric))
+            trial_rows.append({**ident, **summary, **hp})
+    eval_types = {**EVAL_FIXED, **{m: pa.float64() for m in metrics},
+                  **{protocols.column(m): pa.string() for m in metrics}}
     trial_types = dict(TRIAL_FIXED)
     for m in metrics:
         trial_types.update({f"best_{m}": pa.float64(), f"best_{m}_iteration": pa.int64(),
                             f"final_{m}": pa.float64(), f"final_{m}_iteration": pa.int64()})
-    return table(eval_rows, eval_types, swept), table(trial_rows, trial_types, swept)
+    evals = table(eval_rows, eval_types, swept)
+    return protocols.with_metadata(evals, names.fields), table(trial_rows, trial_types, swept)
 
 
 def identity(x: Experiment, t: Trial) -> dict:
@@ -80,25 +91,29 @@ def identity(x: Experiment, t: Trial) -> dict:
             "dataset": t.config.get("data.name") or layers.get("data", {}).get("name")}
 
 
-def trial_summary(x: Experiment, t: Trial, metrics: list[str]) -> dict:
+def trial_summary(x: Experiment, t: Trial, metrics: list[str], evals: list[Eval] | None = None,
+                  objective: str | None = None) -> dict:
+    """`evals` and `objective`: the trial's evaluations and the column of the sweep's metric
+    as collected (labelled by protocol when collect keeps protocols apart)."""
+    evals, objective = t.evals if evals is None else evals, objective or x.metric
     row = {"state": t.state, "error": t.error, "failures": t.failures, "iteration": t.last_iteration,
            "budget": t.config.get("train.iterations") or x.resolved.get("iterations"),
            "evaluations": len(t.evals), "time_s": t.time_s, "metric": x.metric, "mode": x.mode,
            "optimize": x.optimize}
-    series = {m: [(e.iteration, e.metrics[m]) for e in t.evals
+    series = {m: [(e.iteration, e.metrics[m]) for e in evals
                   if m in e.metrics and not math.isnan(e.metrics[m])] for m in metrics}
     anchor = None  # the best evaluation by the sweep's metric pairs the metrics without a direction
-    if x.metric in series:
-        anchor = stats.best_of(series[x.metric], x.mode)
+    if objective in series:
+        anchor = stats.best_of(series[objective], x.mode)
     for m in metrics:
-        way = x.mode if m == x.metric else stats.direction(m)
+        way = x.mode if m == objective else stats.direction(m)
         best = (stats.best_of(series[m], way) if way else
                 next(((i, v) for i, v in series[m] if anchor and i == anchor[0]), None))
         final = series[m][-1] if series[m] else None
         row.update({f"best_{m}": best and best[1], f"best_{m}_iteration": best and best[0],
                     f"final_{m}": final and final[1], f"final_{m}_iteration": final and final[0]})
-    if x.metric in metrics:
-        row["objective"] = row[f"{'final' if x.optimize == 'last' else 'best'}_{x.metric}"]
+    if objective in metrics:
+        row["objective"] = row[f"{'final' if x.optimize == 'last' else 'best'}_{objective}"]
     return row
 
 

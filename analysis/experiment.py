@@ -4,7 +4,9 @@
     EXP/gansweep-trials.json   the ledger: trial id -> {dir, config_id, replicate, params, state, error, ...}
     EXP/<trial dir>/           params.json, result.json (Ray: one line per report), config.yaml,
                                metrics.jsonl (gansweep: "train" and "eval" lines), error.txt,
-                               checkpoint_*/ckpt-<iteration>.pt (+ a copy of metrics.jsonl)
+                               provenance.json (each metric's protocol),
+                               checkpoint_*/ckpt-<iteration>.pt (+ copies of metrics.jsonl
+                               and provenance.json)
 
 The ledger's state is authoritative; without one (an experiment copied without it, or a
 driver killed before its first write) the state is judged from the trial's files. Every read
@@ -54,6 +56,7 @@ class Trial:
     last_iteration: int | None = None
     time_s: float | None = None       # wall-clock seconds of the last logged line
     checkpoints: dict[int, str] = field(default_factory=dict)  # iteration -> path in EXP
+    provenance: dict = field(default_factory=dict)   # metric -> how it was computed (provenance.json)
 
 
 @dataclass
@@ -166,6 +169,7 @@ def read_trial(where: Location, entry: dict, resolved: dict, dirs: set[str]) -> 
     times = [r["time"] for r in log if isinstance(r.get("time"), (int, float))]
     t.time_s = float(times[-1]) if times else (t.evals[-1].time_s if t.evals else None)
     t.checkpoints = checkpoints(where, d)
+    t.provenance = read_provenance(where, d, t.checkpoints)
     error_txt = _text(where, f"{d}/error.txt")
     diverged = bool(results) and bool(results[-1].get("diverged"))
     if diverged and not t.error:
@@ -191,6 +195,22 @@ def read_log(where: Location, d: str) -> list[dict]:
         if _last(log) > _last(best):
             best = log
     return best
+
+
+def read_provenance(where: Location, d: str, kept: dict[int, str]) -> dict:
+    """provenance.json of the trial, else the copy in its newest checkpoint (a trial on
+    another node may not have synced its working directory yet); {} for runs without one."""
+    newest = [kept[i].rsplit("/", 1)[0] + "/provenance.json" for i in sorted(kept, reverse=True)]
+    for name in [f"{d}/provenance.json", *newest]:
+        text = _text(where, name)
+        if text:
+            try:
+                value = json.loads(text)
+            except ValueError:
+                continue
+            if isinstance(value, dict):
+                return value
+    return {}
 
 
 def _last(log: list[dict]) -> int:

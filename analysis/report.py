@@ -25,7 +25,9 @@ from gansweep.sweep.storage import Location
 def report(experiment: str, out: str | None = None, with_samples: bool = True) -> str:
     """Write the report; returns where it went (OUT, default EXPERIMENT/report)."""
     exp = read_experiment(experiment)
-    res = tables.results(*build_tables([exp]))
+    # One column per protocol: a metric whose trials were scored under different protocols
+    # (analysis/protocols.py) is shown as separate <metric>@<protocol> columns, never mixed.
+    res = tables.results(*build_tables([exp], split_protocols=True))
     where = Location(out) if out else exp.where.child("report")
     work = Path(where.path) if where.is_local else Path(tempfile.mkdtemp(prefix="gansweep-report-"))
     try:
@@ -63,7 +65,21 @@ def header(res: Results, exp: Experiment) -> list[tuple]:
                       f"{len(res.trials)} trials ({states or 'none yet'}); {len(res.evals)} evaluations",
                       f"model: {', '.join(sorted(res.trials['model'].dropna().unique())) or '–'}",
                       f"metric: `{exp.metric}` ({exp.mode} is better)", told,
-                      "swept: " + (", ".join(f"`{p}`" for p in res.swept) or "nothing")])]
+                      "swept: " + (", ".join(f"`{p}`" for p in res.swept) or "nothing")]
+             + protocol_notes(res))]
+
+
+def protocol_notes(res: Results) -> list[str]:
+    """Metrics whose trials were scored under different protocols (another judge, sample
+    count, ...): each protocol is its own column; say so, and which one the tables follow."""
+    split: dict[str, list[str]] = {}
+    for m in res.metrics:
+        if "@" in m:
+            split.setdefault(m.split("@", 1)[0], []).append(m)
+    return [f"`{base}` was scored under {len(cols)} different protocols, never compared: "
+            + ", ".join(f"`{c}`" for c in cols)
+            + (f"; tables and curves follow `{res.metric}` (most trials)" if res.metric in cols else "")
+            for base, cols in sorted(split.items())]
 
 
 def table_section(res: Results) -> list[tuple]:

@@ -22,7 +22,10 @@ ENDED = ("finished", "stopped", "diverged", "errored")
 
 def direction(metric: str) -> str | None:
     """'min' for FID-like metrics, 'max' for IS-like and accuracies, None for the rest (their
-    "best" is their value at the trial's best evaluation by the sweep's own metric)."""
+    "best" is their value at the trial's best evaluation by the sweep's own metric). A
+    name labelled with its protocol (`fid_digits@1a2b3c4d5e`, collect --split-protocols)
+    has its metric's direction."""
+    metric = metric.split("@", 1)[0]
     if metric.endswith("_std"):
         return None
     if re.search(r"(^|_)fid($|_)", metric):

@@ -48,7 +48,18 @@ def results(evals: pa.Table, trials: pa.Table) -> Results:
     metric = t["metric"].mode().iloc[0] if t["metric"].notna().any() else None
     rows = t[t["metric"] == metric]
     first = lambda col: rows[col].dropna().iloc[0] if rows[col].notna().any() else None  # noqa: E731
-    return Results(e, t, metric, first("mode") or "min", first("optimize"), metrics, swept)
+    return Results(e, t, protocol_column(metric, metrics, t), first("mode") or "min",
+                   first("optimize"), metrics, swept)
+
+
+def protocol_column(metric: str | None, metrics: list[str], trials: pd.DataFrame) -> str | None:
+    """The sweep metric's column; where its scores were kept apart by protocol
+    (`<metric>@<protocol>`, analysis/protocols.py), the one that scored the most trials:
+    tables and curves then follow one protocol and never mix two."""
+    if metric is None or metric in metrics:
+        return metric
+    split = [m for m in metrics if m.split("@", 1)[0] == metric]
+    return max(split, key=lambda m: (trials[f"best_{m}"].notna().sum(), m), default=metric)
 
 
 def table_metrics(res: Results) -> list[str]:

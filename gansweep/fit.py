@@ -42,19 +42,23 @@ def deterministic(seed: int, device: torch.device | str = "cpu"):
 def fit(forward: Forward, opt: torch.optim.Optimizer,
         phases: Iterable[tuple[torch.Tensor, torch.Tensor, int]], batch_size: int,
         order: torch.Generator, device: torch.device | str = "cpu",
-        prepare: Callable[[torch.Tensor], torch.Tensor] = lambda x: x) -> None:
+        prepare: Callable[[torch.Tensor], torch.Tensor] = lambda x: x,
+        label_smoothing: float = 0.0, after_step: Callable[[], None] = lambda: None) -> None:
     """Cross-entropy minibatch training over (inputs, labels, epochs) phases in turn; each
     epoch's batch order is a permutation drawn from `order` (a phase without data is skipped
-    and draws nothing). `prepare` maps a batch of stored inputs to what `forward` takes."""
+    and draws nothing). `prepare` maps a batch of stored inputs to what `forward` takes (and
+    may augment it); `after_step` runs after every optimizer step (schedules, averaging)."""
     for x, y, epochs in phases:
         for _ in range(epochs if len(x) else 0):
             perm = torch.randperm(len(x), generator=order).to(device)
             for start in range(0, len(x), batch_size):
                 idx = perm[start:start + batch_size]
-                loss = F.cross_entropy(forward(prepare(x[idx])), y[idx])
+                loss = F.cross_entropy(forward(prepare(x[idx])), y[idx],
+                                       label_smoothing=label_smoothing)
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
+                after_step()
 
 
 @torch.no_grad()

@@ -31,6 +31,7 @@ import yaml
 from gansweep import checkpoint as ckpt
 from gansweep.config import Config, ConfigError, from_dict, steps_per_epoch
 from gansweep.errors import CheckpointMissing, RunDirConflict
+from gansweep.metrics.provenance import IncomparableScores, differences
 from gansweep.task import Task, build_task, resolve_device
 
 log = logging.getLogger(__name__)
@@ -103,9 +104,20 @@ class RunDir:
             f.write(json.dumps(record) + "\n")
 
     def write_provenance(self, provenance: dict) -> None:
-        if provenance and (not self.provenance.exists()
-                           or json.loads(self.provenance.read_text()) != provenance):
-            self.provenance.write_text(json.dumps(provenance, indent=1, sort_keys=True))
+        """Record how each metric is computed. A metric this run already scored under another
+        protocol (a judge retrained with other weights, another weights file, another sample
+        count) is refused: one run's log never mixes protocols silently."""
+        old = json.loads(self.provenance.read_text()) if self.provenance.exists() else {}
+        changed = [f"{m}: {d}" for m in sorted(set(old) & set(provenance))
+                   for d in differences(old[m], provenance[m])]
+        if changed:
+            raise IncomparableScores(
+                changed + [f"{self.provenance} records the protocol of this run's earlier "
+                           "evaluations; restore what changed (e.g. the judge file in the "
+                           "experiment's .gansweep-cache) or start a new run"],
+                "this run's metrics would change protocol mid-run")
+        if provenance and {**old, **provenance} != old:
+            self.provenance.write_text(json.dumps({**old, **provenance}, indent=1, sort_keys=True))
 
     def read_metrics(self) -> list[dict]:
         if not self.metrics.exists():
@@ -202,10 +214,10 @@ def run_training(cfg: Config, out_dir: str | Path, iterations: int | None = None
         if evaluate:
             metrics = task.evaluate()
             result.last_eval = metrics
-            run.append({"kind": "eval", "iteration": it, "time": time.perf_counter() - started,
-                        "epoch": round(it / per_epoch, 4), **metrics})
             if hasattr(task, "provenance"):
                 run.write_provenance(task.provenance())
+            run.append({"kind": "eval", "iteration": it, "time": time.perf_counter() - started,
+                        "epoch": round(it / per_epoch, 4), **metrics})
         if evaluate or it % t.checkpoint_every == 0 or last:
             path = save_checkpoint(task, run, time.perf_counter() - started)
             if evaluate and on_eval:

@@ -86,6 +86,8 @@ def train_trial(config: dict) -> None:
                 _link_or_copy(path, d / path.name)
                 _link_or_copy(Path(str(path) + DIGEST_SUFFIX), d / (path.name + DIGEST_SUFFIX))
                 shutil.copy2(work / "metrics.jsonl", d / "metrics.jsonl")
+                if (work / "provenance.json").exists():  # each metric's protocol, for collect
+                    shutil.copy2(work / "provenance.json", d / "provenance.json")
                 (d / OBJECTIVE_STATE).write_text(json.dumps({"best": objective.best}))
                 tune.report({"iteration": iteration, OBJECTIVE: value, "diverged": False,
                              "node_id": node, **metrics},

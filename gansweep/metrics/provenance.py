@@ -10,14 +10,17 @@ that differ instead of letting two such numbers meet in a table or a plot silent
 from __future__ import annotations
 
 import dataclasses
+import hashlib
+import json
 from dataclasses import dataclass
 from typing import Iterable, Optional
 
+from gansweep.errors import ProblemsError
 from gansweep.metrics.base import METRICS_VERSION
 
 
-class IncomparableScores(ValueError):
-    pass
+class IncomparableScores(ProblemsError):
+    """Scores of one metric made under different protocols, about to be compared."""
 
 
 def _pytorch_fid_version() -> str:
@@ -55,8 +58,23 @@ def check_comparable(a: dict | Provenance, b: dict | Provenance, ignore: Iterabl
     diffs = [f"{k}: {a.get(k)!r} vs {b.get(k)!r}"
              for k in sorted(set(a) | set(b)) if k not in skip and a.get(k) != b.get(k)]
     if diffs:
-        raise IncomparableScores(f"scores {a.get('metric')!r} and {b.get('metric')!r} come from "
-                                 "different protocols:\n  " + "\n  ".join(diffs))
+        raise IncomparableScores(diffs, f"scores {a.get('metric')!r} and {b.get('metric')!r} come "
+                                        "from different protocols")
+
+
+def differences(a: dict, b: dict, ignore: Iterable[str] = ()) -> list[str]:
+    """'field: a vs b' for every field in which two provenance dicts differ."""
+    try:
+        check_comparable(a, b, ignore)
+    except IncomparableScores as err:
+        return err.problems
+    return []
+
+
+def protocol_id(provenance: dict) -> str:
+    """A short name for a protocol: the digest of everything but the metric's own name."""
+    fields = {k: v for k, v in provenance.items() if k != "metric"}
+    return hashlib.sha256(json.dumps(fields, sort_keys=True, default=str).encode()).hexdigest()[:10]
 
 
 def comparable(a, b, ignore: Iterable[str] = ()) -> bool:

@@ -19,7 +19,7 @@ import yaml
 
 from gansweep.config import deep_merge
 from gansweep.sweep.spec import SpecError, SweepSpec, parse_spec, smoke_test
-from gansweep.sweep.storage import SPEC_FILE, Location
+from gansweep.sweep.storage import CACHE_DIR, SPEC_FILE, Location
 
 
 def experiment_location(spec: SweepSpec, storage: str, name: str | None) -> Location:
@@ -27,11 +27,14 @@ def experiment_location(spec: SweepSpec, storage: str, name: str | None) -> Loca
 
 
 def prepare(spec: SweepSpec, where: Location) -> SweepSpec:
-    """Settings that depend on where the sweep runs. On a local (or shared) disk the
-    real-statistics cache lives beside the experiments, so every trial and node using that
-    storage computes each dataset's statistics once."""
-    if where.is_local and spec.config().eval.cache_dir is None:
-        cache = os.path.join(os.path.dirname(where.path), ".gansweep-cache")
+    """Settings that depend on where the sweep runs. The metric cache (judges trained for
+    datasets read from disk, real-data statistics) lives inside the experiment, on a disk or
+    an object store alike: every trial on every node then scores with the one judge the
+    first trial trained, `gansweep eval` of its checkpoints finds that judge through the
+    resolved config, and nothing is written outside STORAGE/NAME. A user's eval.cache_dir
+    is used as given."""
+    if spec.config().eval.cache_dir is None:
+        cache = where.child(CACHE_DIR).uri
         spec = replace(spec, layers=deep_merge(spec.layers, {"eval": {"cache_dir": cache}}))
     return spec
 

@@ -14,6 +14,7 @@ import pyarrow.parquet as pq
 import pytest
 from analysis_fixtures import BUDGET, CONFIGS, ERROR, REASON, TRIALS, metrics_at, seconds, trial_id, write_experiment
 
+from analysis import protocols
 from analysis.collect import EVAL_FIXED, TRIAL_FIXED, collect
 from analysis.experiment import read_jsonl
 from gansweep.cli import main as cli
@@ -75,10 +76,15 @@ def test_real_sweep_tables(real_sweep, tmp_path):
         for name, dtype in fixed.items():
             assert schema.field(name).type == dtype, name
             assert doc[name] in ({"double": "float64"}.get(str(dtype), str(dtype)), "as above"), name
-    metrics = [n for n in evals.column_names if n not in EVAL_FIXED and "." not in n]
+    metrics = [n for n in evals.column_names
+               if n not in EVAL_FIXED and "." not in n and not n.startswith(protocols.PREFIX)]
     assert {"fid_digits", "is_digits", "cond_acc"} <= set(metrics)
+    fields = protocols.protocols_of(evals)
     for m in metrics:
         assert evals.schema.field(m).type == pa.float64()
+        # every score names its protocol, one per metric here, and its fields are in the file
+        [pid] = set(evals.column(protocols.column(m)).to_pylist())
+        assert fields[pid]["n_generated"] > 0 and fields[pid]["implementation"]
         for col, t in ((f"best_{m}", pa.float64()), (f"best_{m}_iteration", pa.int64()),
                        (f"final_{m}", pa.float64()), (f"final_{m}_iteration", pa.int64())):
             assert trials.schema.field(col).type == t

@@ -1,6 +1,7 @@
 """The shared statistics cache: written once, reused, recomputed when the key changes."""
 
 import multiprocessing
+import threading
 import time
 
 import numpy as np
@@ -77,3 +78,63 @@ def test_data_hash_sees_content_shape_and_dtype():
     hashes = {cache.data_sha256(a), cache.data_sha256(b), cache.data_sha256(a.reshape(3, 2)),
               cache.data_sha256(a.astype(np.int64))}
     assert len(hashes) == 4
+
+
+class _AtomicPut:
+    """The mock store shows a file while it is written; S3's and GCS's single PUT never
+    does. Writing to a temporary key and renaming gives the mock that semantics."""
+
+    def write_bytes(self, name, data):
+        tmp = f"{name}.{threading.get_ident()}.part"  # racing writers each have their own
+        with self.fs.open_output_stream(self.join(tmp)) as f:
+            f.write(data)
+        self.fs.move(self.join(tmp), self.join(name))
+
+
+def AtomicPut(uri):
+    from gansweep.location import Location
+
+    return type("AtomicPutLocation", (_AtomicPut, Location), {})(uri)
+
+
+def test_object_store_lease_lets_one_writer_compute(monkeypatch):
+    """On a store without locks (here pyarrow's in-memory mock filesystem, shared by threads)
+    concurrent trials still compute an entry once: the lease's winner computes, the others
+    wait for its file."""
+    import threading
+
+    from gansweep.location import Location
+
+    monkeypatch.setattr(cache, "LEASE_SETTLE_S", 0.05)
+    monkeypatch.setattr(cache, "LEASE_POLL_S", 0.02)
+    where = AtomicPut("mock:///bucket/exp/.gansweep-cache")
+    assert not where.is_local
+    calls, results = [], []
+
+    def compute():
+        calls.append(1)
+        time.sleep(0.3)
+        return {"mu": np.arange(2.0)}
+
+    threads = [threading.Thread(target=lambda: results.append(
+        cache.cached_arrays(where, "judge", {"k": 1}, compute))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert len(calls) == 1 and len(results) == 4
+    assert all(np.array_equal(r["mu"], np.arange(2.0)) for r in results)
+    assert [n for n in where.listdir() if n.endswith(".lease")] == []  # released
+
+
+def test_a_stale_lease_is_taken_over(monkeypatch):
+    """A holder that died leaves its lease; once it lapses another trial computes."""
+    from gansweep.location import Location
+
+    monkeypatch.setattr(cache, "LEASE_SETTLE_S", 0.01)
+    monkeypatch.setattr(cache, "LEASE_POLL_S", 0.01)
+    where = Location("mock:///bucket/exp2/.gansweep-cache")
+    name = cache.entry_name("judge", {"k": 2}, ".npz")
+    where.write_json(name + ".lease", {"token": "dead-node", "time": time.time() - cache.LEASE_TTL_S - 1})
+    out = cache.cached_arrays(where, "judge", {"k": 2}, lambda: {"mu": np.ones(1)})
+    assert out["mu"].tolist() == [1.0]

@@ -19,8 +19,8 @@ def digits_evaluator(digits, shared_cache, make_dataset):
     def make(conditional=True, **eval_overrides):
         data = make_dataset(digits.train, digits.train_labels)
         eval_overrides.setdefault("cache_dir", str(shared_cache))
+        # The judge: the shipped one of the embedded digits (domain_data defaults to its splits)
         return ev.Evaluator(config(**eval_overrides), data, "cpu", 10, conditional, 8,
-                            domain_data=(digits.train, digits.train_labels, digits.test, digits.test_labels),
                             test_images=digits.test)
     return make
 
@@ -60,7 +60,7 @@ def test_cond_acc_diversity_and_memorisation(digits_evaluator, digits):
     assert copies["nn_ratio"] < 0.01 and copies["nn_dist_test"] > 0
     assert copies["fid_digits"] < collapsed["fid_digits"]
     assert copies["intra_fid_digits"] < ignores["intra_fid_digits"]
-    assert copies["is_digits"] > 8 and collapsed["is_digits_std"] >= 0
+    assert copies["is_digits"] > 5 and collapsed["is_digits_std"] >= 0  # real train digits: ~7.4
     assert set(evaluator.provenance()) == set(copies)
     assert set(evaluator.last_timings) == {"generate_s", "features_s", "distance_s"}
 

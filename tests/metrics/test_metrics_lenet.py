@@ -59,13 +59,15 @@ def test_lenet_training_is_deterministic(digits):
 
 def test_lenet_is_accurate_and_its_is_separates_digits_from_noise(digits_lenet):
     _, _, test_x, _ = domain.training_data("digits")
-    assert digits_lenet.test_accuracy > 0.92  # held-out writers (94.3% at this recipe)
+    assert digits_lenet.test_accuracy >= 0.97  # held-out writers: the shipped judge
     assert digits_lenet.suffix == "_lenet" and digits_lenet.name == "lenet5-v1"
     noise = torch.randint(0, 256, test_x.shape, generator=torch.Generator().manual_seed(0),
                           dtype=torch.uint8)
     is_real = inception_score(digits_lenet.run(test_x, 100)[1])[0]
     is_noise = inception_score(digits_lenet.run(noise, 100)[1])[0]
-    assert is_real > 8 and is_real > is_noise + 3  # noise: ~4.6, confident but arbitrary
+    # Real held-out digits ~5.0 (of 10: the recipe's label smoothing keeps the judge from
+    # over-confidence), noise ~1.3: the judge is not fooled into confident classes by noise.
+    assert is_real > 4 and is_noise < 2.5 and is_real > is_noise + 2
 
 
 def test_evaluator_reports_lenet_metrics(digits_lenet, digits, shared_cache, make_dataset):
@@ -85,7 +87,7 @@ def test_evaluator_reports_lenet_metrics(digits_lenet, digits, shared_cache, mak
     copies = evaluator.evaluate(training_images(xtr, ytr, ignore_class=False))
     ignores = evaluator.evaluate(training_images(xtr, ytr, ignore_class=True))
     assert copies["acc_lenet"] > 0.95 and ignores["acc_lenet"] < 0.2
-    assert copies["is_lenet"] > 8 and "is_lenet_std" in copies
+    assert copies["is_lenet"] > 4 and "is_lenet_std" in copies
     assert copies["aug_gain"] > 0 > ignores["aug_gain"]  # right labels help, wrong ones hurt
     assert copies["aug_acc_real"] == ignores["aug_acc_real"]  # the baseline is trained once
     assert copies["aug_gain"] == pytest.approx(copies["aug_acc"] - copies["aug_acc_real"])
