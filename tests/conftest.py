@@ -1,4 +1,9 @@
-"""Shared fixtures: tiny configs that train in milliseconds on the embedded digits."""
+"""Shared fixtures: tiny configs that train in milliseconds on the embedded digits; and a
+suite that never writes outside its temporary directories."""
+
+import os
+import shutil
+import tempfile
 
 import pytest
 import torch
@@ -10,6 +15,25 @@ from gansweep.presets import PRESETS
 # on a busy 2-core machine a spinning second thread made a 30 ms step take 3 s. Ray's trial
 # workers get OMP_NUM_THREADS=1 from Ray itself.
 torch.set_num_threads(1)
+
+
+def pytest_configure(config):
+    """Before any test (and any Ray worker, which inherits the environment): HOME, the
+    metric cache, the datasets root, the torch hub and matplotlib's config point into one
+    temporary directory, so the suite never reads a user's caches nor writes beside them."""
+    root = tempfile.mkdtemp(prefix="gansweep-tests-")
+    config._gansweep_isolated = root
+    for var, sub in (("HOME", "home"), ("GANSWEEP_CACHE", "cache"), ("GANSWEEP_DATA", "data"),
+                     ("TORCH_HOME", "torch"), ("MPLCONFIGDIR", "matplotlib"),
+                     ("XDG_CACHE_HOME", "xdg-cache")):
+        os.makedirs(os.path.join(root, sub), exist_ok=True)
+        os.environ[var] = os.path.join(root, sub)
+
+
+def pytest_unconfigure(config):
+    root = getattr(config, "_gansweep_isolated", None)
+    if root:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 def tiny_config(preset: str, **overrides):

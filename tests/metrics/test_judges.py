@@ -18,10 +18,10 @@ from tests.conftest import tiny_config
 
 SHIPPED = (domain.DOMAINS["digits"], lenet.LENET["digits"])
 CAPABILITIES = ("avx512", "avx2", "default")
+pytestmark = pytest.mark.judge
 SCORES = ("fid_digits", "is_digits", "cond_acc", "is_lenet", "acc_lenet")
 
 
-@pytest.mark.judge
 @pytest.mark.parametrize("spec", SHIPPED, ids=judges.shipped_name)
 def test_shipped_judge_is_the_manifests_and_accurate(spec, tmp_path, monkeypatch):
     entry = judges.manifest()[judges.shipped_name(spec)]
@@ -38,7 +38,6 @@ def test_shipped_judge_is_the_manifests_and_accurate(spec, tmp_path, monkeypatch
     assert acc >= 0.97 and acc == pytest.approx(entry["test_accuracy"], abs=2 / len(yte))
 
 
-@pytest.mark.judge
 def test_a_damaged_weights_file_is_refused(tmp_path, monkeypatch):
     for name in os.listdir(judges.WEIGHTS):
         (tmp_path / name).write_bytes((judges.WEIGHTS / name).read_bytes())
@@ -52,7 +51,6 @@ def test_a_damaged_weights_file_is_refused(tmp_path, monkeypatch):
         domain.load_domain_extractor("digits", tmp_path / "cache", spec=spec)
 
 
-@pytest.mark.judge
 def test_other_data_trains_its_own_judge(digits, tmp_path):
     """A shipped judge is only used for the data it was trained on."""
     spec = domain.DOMAINS["digits"]
@@ -73,7 +71,6 @@ def generator_run(tmp_path_factory):
     return out
 
 
-@pytest.mark.judge
 @pytest.mark.slow
 def test_scores_are_the_same_on_every_instruction_set(generator_run, tmp_path):
     """`gansweep eval` of one checkpoint under each ATEN_CPU_CAPABILITY: the same judges

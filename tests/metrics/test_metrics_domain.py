@@ -2,9 +2,13 @@
 
 import dataclasses
 
+import pytest
 import torch
 
 from gansweep.metrics import domain
+
+# Trained judges: `make test` runs these again under other ATEN_CPU_CAPABILITY values.
+pytestmark = pytest.mark.judge
 
 
 def short(spec, epochs=4):

@@ -8,6 +8,9 @@ from gansweep.metrics import evaluator as ev
 from gansweep.metrics.inception import InceptionWeightsMissing
 from gansweep.metrics.provenance import IncomparableScores, check_comparable
 
+# Trained judges: `make test` runs these again under other ATEN_CPU_CAPABILITY values.
+pytestmark = pytest.mark.judge
+
 
 def config(**eval_overrides):
     return resolve({"model": {"preset": "WGAN", "z_dim": 8}, "data": {"name": "digits"},

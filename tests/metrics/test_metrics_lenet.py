@@ -13,6 +13,9 @@ from gansweep.sweep.spec import metric_direction
 from gansweep.trainer import Trainer
 from tests.conftest import tiny_config
 
+# Trained judges: `make test` runs these again under other ATEN_CPU_CAPABILITY values.
+pytestmark = pytest.mark.judge
+
 
 def training_images(images, labels, ignore_class: bool):
     """A sample_fn returning training images of the requested class (or of a z-drawn one)."""

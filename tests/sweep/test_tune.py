@@ -53,6 +53,15 @@ def test_every_shipped_spec_runs_at_toy_scale(path, storage):
             min(q[spec.metric] for q in reports[:i + 1]) if spec.mode == "min" else
             max(q[spec.metric] for q in reports[:i + 1])) for i, r in enumerate(reports))
     assert where.exists(SPEC_FILE)
+    # nothing outside STORAGE/NAME: the judges and statistics are the experiment's own,
+    # and every trial scored each metric with the same judge
+    assert not (storage / ".gansweep-cache").exists()
+    judges = {}
+    for d in where.subdirs():
+        if where.exists(f"{d}/provenance.json"):
+            for metric, prov in where.read_json(f"{d}/provenance.json").items():
+                judges.setdefault(metric, set()).add(prov["weights_sha256"])
+    assert all(len(hashes) == 1 for hashes in judges.values()), judges
 
 
 def crash_spec():
