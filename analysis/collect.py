@@ -21,6 +21,7 @@ import pyarrow.parquet as pq
 
 from analysis import protocols, stats
 from analysis.experiment import Eval, Experiment, Trial, read_experiment
+from gansweep.metrics import registry
 from gansweep.sweep.storage import Location
 
 EVALS_FILE, TRIALS_FILE = "evals.parquet", "trials.parquet"
@@ -106,7 +107,7 @@ def trial_summary(x: Experiment, t: Trial, metrics: list[str], evals: list[Eval]
     if objective in series:
         anchor = stats.best_of(series[objective], x.mode)
     for m in metrics:
-        way = x.mode if m == objective else stats.direction(m)
+        way = x.mode if m == objective else registry.direction(m)
         best = (stats.best_of(series[m], way) if way else
                 next(((i, v) for i, v in series[m] if anchor and i == anchor[0]), None))
         final = series[m][-1] if series[m] else None

@@ -1,4 +1,5 @@
-"""The numbers behind the tables and plots: metric directions, smoothing, median and IQR,
+"""The numbers behind the tables and plots: smoothing, median and IQR (metric directions
+come from gansweep.metrics.registry),
 and what Optuna was told per configuration.
 
 Replicates are the trials of one configuration (`config_id`, one Optuna trial) that differ
@@ -9,30 +10,16 @@ a median with its interquartile range over replicates, of both the best and the 
 from __future__ import annotations
 
 import json
-import re
 
 import numpy as np
 import pandas as pd
+
+from gansweep.metrics.registry import direction  # the one place a metric's direction is decided
 
 # Seed 000, section 5.0, footnote 1: "The moving window size was 10 for FID and 20 for IS."
 FID_WINDOW, IS_WINDOW = 10, 20
 FAILED = ("diverged", "errored")
 ENDED = ("finished", "stopped", "diverged", "errored")
-
-
-def direction(metric: str) -> str | None:
-    """'min' for FID-like metrics, 'max' for IS-like and accuracies, None for the rest (their
-    "best" is their value at the trial's best evaluation by the sweep's own metric). A
-    name labelled with its protocol (`fid_digits@1a2b3c4d5e`, collect --split-protocols)
-    has its metric's direction."""
-    metric = metric.split("@", 1)[0]
-    if metric.endswith("_std"):
-        return None
-    if re.search(r"(^|_)fid($|_)", metric):
-        return "min"
-    if metric == "is" or metric.startswith("is_") or metric.endswith("acc"):
-        return "max"
-    return None
 
 
 def is_like(metrics: list[str]) -> str | None:

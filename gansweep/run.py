@@ -146,8 +146,8 @@ def check_inputs(cfg: Config) -> None:
     loaded by build_task, also before any write.)"""
     if not cfg.eval.every or cfg.model.arch in ("mtl_classifier", "ppgn"):
         return
-    from gansweep.metrics.evaluator import known_metrics
-    known = known_metrics(cfg.data.name)
+    from gansweep.metrics.registry import requestable
+    known = requestable(cfg.data.name)
     bad = [m for m in cfg.eval.metrics if m not in known]
     if bad:
         raise ConfigError([f"eval.metrics: unknown {', '.join(bad)} for data.name "

@@ -9,7 +9,8 @@ from gansweep import data_points as dp
 from gansweep.config import ConfigError, DataConfig, resolve
 from gansweep.data import load_dataset
 from gansweep.metrics.points import PointEvaluator, gaussians8_coverage, swissroll_coverage
-from gansweep.sweep.spec import load_spec, metric_direction, smoke_test
+from gansweep.metrics import registry
+from gansweep.sweep.spec import load_spec, smoke_test
 from gansweep.trainer import Trainer
 from tests.conftest import tiny_config
 
@@ -92,7 +93,7 @@ def test_r2_sweep_smoke_test_stays_on_its_points():
     spec = smoke_test(load_spec("sweeps/depth_r2.yaml"))
     assert spec.config({}).data.name == "swissroll" and spec.metric == "hq_swissroll"
     assert smoke_test(load_spec("sweeps/depth_mnist.yaml")).metric == "is_digits"
-    assert metric_direction("hq_gaussians8") == metric_direction("modes_swissroll") == "max"
+    assert registry.direction("hq_gaussians8") == registry.direction("modes_swissroll") == "max"
 
 
 def test_a_saved_r2_generator_gets_its_scatter_and_fresh_evaluation(tmp_path, capsys):

@@ -30,31 +30,18 @@ import warnings
 
 import torch
 
-from gansweep.config import POINT_DATASETS
 from gansweep.latent import sample_latents
-from gansweep.metrics import cache, conditional as cond
+from gansweep.metrics import cache, conditional as cond, registry
 from gansweep.metrics.base import METRICS_VERSION, FeatureExtractor, quantize
 from gansweep.metrics.domain import DOMAINS, load_domain_extractor
 from gansweep.metrics.fid import fid_from_features, statistics
 from gansweep.metrics.inception import InceptionExtractor, resolve_weights, weights_available
 from gansweep.metrics.inception_score import SPLITS, inception_score
-from gansweep.metrics.lenet import LENET, load_lenet
+from gansweep.metrics.lenet import load_lenet
 from gansweep.metrics.provenance import Provenance
 
 EVAL_Z_SEED = 20170905       # the fixed latent set: the same constant for every trial
 REAL_SUBSET_SEED = 20170906  # which real images when eval.real_samples < the dataset size
-
-
-def known_metrics(dataset: str) -> list[str]:
-    if dataset in POINT_DATASETS:  # seed 001's R^2 data: gansweep.metrics.points
-        from gansweep.metrics.points import point_metrics
-        return point_metrics(dataset)
-    names = ["fid", "is", "cond_acc", "nn_ratio"]
-    if dataset in DOMAINS:
-        names += [f"fid_{dataset}", f"is_{dataset}", f"intra_fid_{dataset}", f"diversity_{dataset}"]
-    if dataset in LENET:
-        names += ["is_lenet", "acc_lenet", "aug_gain"]
-    return names
 
 
 def default_metrics(dataset: str, conditional: bool, inception: bool) -> list[str]:
@@ -135,7 +122,7 @@ class Evaluator:
     # --- setup -------------------------------------------------------------------------------
 
     def _select(self, requested: list[str], weights) -> list[str]:
-        known = known_metrics(self.dataset)
+        known = registry.requestable(self.dataset)
         bad = [m for m in requested if m not in known]
         if bad:
             raise ValueError(f"eval.metrics: unknown {bad}; known for {self.dataset}: {', '.join(known)}")
@@ -290,7 +277,8 @@ class Evaluator:
             kind = {"fid": "inception", "is": "inception", "is_lenet": "lenet",
                     "acc_lenet": "lenet"}.get(name, "domain")
             ext = self.extractors.get(kind)
-            for reported, impl in _implementations(name):
+            for reported in registry.companions(name, self.dataset):
+                impl = registry.reference(reported)
                 if name == "nn_ratio":
                     prov = Provenance(reported, impl, "pixels-grey", None,
                                       n_real=len(self.data.images), **common)
@@ -304,33 +292,6 @@ class Evaluator:
                                       n_real=len(self.real_images), **common)
                 out[reported] = prov.to_dict()
         return out
-
-
-def _implementations(name: str) -> list[tuple[str, str]]:
-    fid = "gansweep.metrics.fid.frechet_distance_torch: Heusel et al. 2017 as pytorch-fid"
-    is_ = f"gansweep.metrics.inception_score: Salimans et al. 2016 as openai/improved-gan, {SPLITS} splits"
-    if name.startswith("fid"):
-        return [(name, fid)]
-    if name.startswith("is"):
-        return [(name, is_), (f"{name}_std", is_ + " (std over splits)")]
-    if name == "cond_acc":
-        return [(name, "gansweep.metrics.conditional.conditional_accuracy: Odena et al. 2017 "
-                       "Inception accuracy, domain classifier trained on real train data")]
-    if name.startswith("intra_fid"):
-        return [(name, "gansweep.metrics.conditional.intra_fid: Miyato & Koyama 2018, " + fid)]
-    if name == "acc_lenet":
-        return [(name, "gansweep.metrics.conditional.conditional_accuracy: seed 002's Inception "
-                       "accuracy, LeNet-5 (metrics/lenet.py) trained on real train data")]
-    if name == "aug_gain":
-        aug = ("gansweep.metrics.augmentation.AugmentationGain: seed 002 section 4, LeNet test "
-               "accuracy on the test split")
-        return [("aug_gain", aug + ", real+generated minus real only"),
-                ("aug_acc", aug + ", real+generated"), ("aug_acc_real", aug + ", real only")]
-    if name.startswith("diversity"):
-        return [(name, "gansweep.metrics.conditional.diversity_ratio: within-class mean pairwise "
-                       "feature distance, generated / real")]
-    nn = "gansweep.metrics.conditional.Memorisation: nearest neighbour, grey pixels, RMS per pixel"
-    return [(k, nn) for k in ("nn_dist", "nn_dist_test", "nn_ratio")]
 
 
 class _Clock:

@@ -34,6 +34,7 @@ from scipy.spatial import cKDTree
 
 from gansweep import data_points as dp
 from gansweep.metrics.evaluator import EVAL_Z_SEED, fixed_latents
+from gansweep.metrics import registry
 from gansweep.metrics.provenance import Provenance
 
 MIN_SHARE = 0.01
@@ -44,10 +45,6 @@ REFERENCE = {
     "swissroll": "analogue of the VEEGAN protocol: high quality = within 3 x 0.2 of the noise-free "
                  "curve; 10 equal-mass slices of t are the modes, hit with >= 1% of the samples",
 }
-
-
-def point_metrics(dataset: str) -> list[str]:
-    return [f"modes_{dataset}", f"hq_{dataset}"]
 
 
 def _coverage(nearest_dist: np.ndarray, mode: np.ndarray, radius: float, modes: int,
@@ -98,7 +95,7 @@ class PointEvaluator:
         """`z_seed` / `samples` other than the run's: `gansweep eval` on fresh latents."""
         self.cfg, self.dataset, self.device = cfg, dataset, torch.device(device)
         self.z_seed, self.samples = z_seed, samples or cfg.eval.samples
-        known = point_metrics(dataset.name)
+        known = registry.requestable(dataset.name)
         bad = [m for m in cfg.eval.metrics if m not in known]
         if bad:
             raise ValueError(f"eval.metrics: unknown {bad}; known for {dataset.name}: {', '.join(known)}")

@@ -17,10 +17,10 @@ import time
 
 from ray.tune import Callback
 
+from gansweep.metrics import registry
 from gansweep.sweep.searcher import OBJECTIVE
 from gansweep.sweep.storage import TRIALS_FILE, Location
 
-SHOWN = ("fid", "is", "cond_acc", "val_acc")  # metric families worth a column when present
 
 
 class Ledger(Callback):
@@ -105,7 +105,7 @@ class Ledger(Callback):
 
 def _is_metric(key: str, value) -> bool:
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
-            and (key == OBJECTIVE or key.startswith(SHOWN) or key == "iteration"))
+            and (key == OBJECTIVE or registry.shown(key) or key == "iteration"))
 
 
 def _last_line(text: str | None) -> str | None:
@@ -121,7 +121,7 @@ def format_table(trials: dict, metric: str) -> str:
     entries = sorted(trials.values(), key=lambda e: (e["config_id"] is None, e["config_id"] or 0,
                                                       e["replicate"], e["trial_id"]))
     shown = sorted({k for e in entries for k in e["metrics"]
-                    if k.startswith(SHOWN) and not k.endswith("_std") and k != metric})[:4]
+                    if registry.shown(k) and k != metric})[:4]
     head = ["trial", "cfg/rep", "state", "iter", f"best {metric}", *shown, "params"]
     rows = [head]
     for e in entries:

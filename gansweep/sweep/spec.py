@@ -42,11 +42,11 @@ from typing import Any
 from gansweep.config import POINT_DATASETS, Config, ConfigError, deep_merge, nest, resolve
 from gansweep.config_constraints import MAX_ITERATIONS, MAX_SEED
 from gansweep.errors import ProblemsError
+from gansweep.metrics import registry
 from gansweep.sweep.storage import name_problem
 
 SEARCHERS = ("tpe", "random", "cmaes", "gp", "grid")
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice", "grid")
-CLASSIFIER_METRICS = ("val_acc", "val_loss", "aux_val_acc", "aux_val_loss", "weight_distance")
 TOP_KEYS = {"name", "model", "data", "config", "search", "searcher", "seed", "num_samples",
             "replicates", "iterations", "epochs", "eval_every", "metric", "mode", "optimize", "scheduler",
             "resources", "max_concurrent_trials", "max_failures", "keep_checkpoints", "storage"}
@@ -393,29 +393,14 @@ def _check_values(kind: str, values: Any) -> str | None:
     return None
 
 
-def metric_direction(metric: str) -> str | None:
-    """"min" or "max" for the metrics with a better direction; None for diagnostics such as
-    diversity (best at 1) or nn_ratio (memorisation), which are not quality targets."""
-    if metric.endswith("_std"):
-        return None
-    if metric.startswith(("fid", "intra_fid")) or metric in ("val_loss", "aux_val_loss"):
-        return "min"
-    if metric.startswith(("is", "cond_acc", "modes_", "hq_")) or metric in (
-            "val_acc", "aux_val_acc", "acc_lenet", "aug_gain", "aug_acc", "aug_acc_real"):
-        return "max"
-    return None
-
-
 def _check_metric(metric: str, mode: str, base: dict, p: list[str]) -> None:
-    from gansweep.metrics.evaluator import known_metrics
-
-    known = (list(CLASSIFIER_METRICS) if _is_classifier(base)
-             else known_metrics(base["data"]["name"]) + ["nn_dist", "nn_dist_test"])
+    task = {"mtl_classifier": "classifier", "ppgn": "ppgn"}.get(base["model"]["arch"], "gan")
+    known = registry.reported(base["data"]["name"], task)
     if metric not in known:
         p.append(f"metric: {metric!r} is not measured for this model and dataset; "
                  f"known: {', '.join(known)}")
         return
-    better = metric_direction(metric)
+    better = registry.direction(metric)
     if better and better != mode:
         p.append(f"mode: {metric} is {'lower' if better == 'min' else 'higher'}-is-better; "
                  f"mode {mode} would search for the worst configurations")

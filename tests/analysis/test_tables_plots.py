@@ -54,10 +54,7 @@ def test_median_iqr_by_hand():
     assert np.isnan(stats.median_iqr([])[0])
 
 
-def test_metric_directions():
-    assert [stats.direction(m) for m in ("fid", "fid_digits", "intra_fid_digits", "is_digits",
-                                         "is_digits_std", "cond_acc", "nn_ratio")] == \
-        ["min", "min", "min", "max", None, "max", None]
+def test_is_like_column():
     assert stats.is_like(["fid_digits", "is_digits_std", "is_digits"]) == "is_digits"
 
 

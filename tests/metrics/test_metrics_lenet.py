@@ -9,7 +9,7 @@ import torch
 from gansweep.config import ConfigError, resolve
 from gansweep.metrics import domain, evaluator as ev, lenet
 from gansweep.metrics.inception_score import inception_score
-from gansweep.sweep.spec import metric_direction
+from gansweep.metrics import registry
 from gansweep.trainer import Trainer
 from tests.conftest import tiny_config
 
@@ -74,12 +74,12 @@ def test_lenet_is_accurate_and_its_is_separates_digits_from_noise(digits_lenet):
 
 
 def test_evaluator_reports_lenet_metrics(digits_lenet, digits, shared_cache, make_dataset):
-    assert {"is_lenet", "acc_lenet", "aug_gain"} <= set(ev.known_metrics("mnist"))
+    assert {"is_lenet", "acc_lenet", "aug_gain"} <= set(registry.requestable("mnist"))
     assert "aug_gain" not in ev.default_metrics("mnist", True, True)  # costly: only on request
     assert {"is_lenet", "acc_lenet"} <= set(ev.default_metrics("mnist", True, False))
     assert "acc_lenet" not in ev.default_metrics("mnist", False, False)
-    assert "is_lenet" not in ev.known_metrics("cifar10")
-    assert metric_direction("acc_lenet") == metric_direction("aug_gain") == "max"  # sweep targets
+    assert "is_lenet" not in registry.requestable("cifar10")
+    assert registry.direction("acc_lenet") == registry.direction("aug_gain") == "max"  # sweep targets
     xtr, ytr, _, _ = domain.training_data("digits")
     cfg = resolve({"model": {"preset": "cGAN.a", "z_dim": 8}, "data": {"name": "digits"},
                    "eval": {"samples": 300, "batch_size": 150, "cache_dir": str(shared_cache),
