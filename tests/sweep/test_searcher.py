@@ -106,3 +106,50 @@ def test_a_grid_is_enumerated_and_every_point_is_told():
     assert sorted(points) == [(1.0, 1), (1.0, 5), (10.0, 1), (10.0, 5)]
     done = s.study.get_trials(states=[optuna.trial.TrialState.COMPLETE])
     assert sorted(t.value for t in done) == [0.0, 1.0, 2.0, 3.0]
+
+
+def scheduled(replicates=2):
+    """Budget 40, evaluations every 5, rungs at 5, 10, 20 (grace 5, factor 2)."""
+    return ReplicatedOptunaSearch(parse_spec({
+        "model": "WGAN", "data": {"name": "digits"}, "iterations": 40, "eval_every": 5,
+        "metric": "fid_digits", "searcher": "random", "num_samples": 4, "replicates": replicates,
+        "scheduler": {"kind": "asha", "grace_period": 5, "reduction_factor": 2},
+        "search": {"loss.eta": {"uniform": [0.0, 30.0]}}}))
+
+
+def run(s, trial_id, values, end=None):
+    """Reports at 5, 10, ... then the end: Tune's last result, or None for a paused trial
+    the scheduler stopped (Tune then gives the searcher no result)."""
+    for k, v in enumerate(values):
+        s.on_trial_result(trial_id, {OBJECTIVE: v, "iteration": 5 * (k + 1)})
+    s.on_trial_complete(trial_id, end)
+
+
+def test_a_finished_config_is_told_its_mean_at_the_full_budget_with_rung_steps():
+    s = scheduled()
+    s.suggest("a"), s.suggest("b")
+    run(s, "a", [9, 8, 7, 6, 5, 4, 3, 2], {OBJECTIVE: 2, "iteration": 40})
+    run(s, "b", [7, 6, 5, 4, 3, 2, 1, 0])
+    (t,) = s.study.trials
+    assert t.state == optuna.trial.TrialState.COMPLETE and t.value == pytest.approx(1.0)
+    assert t.intermediate_values == {5: 8.0, 10: 7.0, 20: 5.0, 40: 1.0}
+
+
+def test_a_config_stopped_at_a_rung_is_pruned_at_that_rung_not_completed():
+    s = scheduled()
+    s.suggest("a"), s.suggest("b")
+    run(s, "a", [9, 8], {OBJECTIVE: 8, "iteration": 10})  # stopped while running
+    run(s, "b", [7, 6], None)  # stopped while paused at the rung: no result comes
+    (t,) = s.study.trials
+    assert t.state == optuna.trial.TrialState.PRUNED and t.value == pytest.approx(7.0)
+    assert t.intermediate_values == {5: 8.0, 10: 7.0}
+
+
+def test_replicates_at_different_budgets_are_told_at_the_one_all_reached():
+    s = scheduled()
+    s.suggest("a"), s.suggest("b")
+    run(s, "a", [9, 8, 7, 6])  # a rung decided without it (timeout), then stopped
+    run(s, "b", [7, 6])
+    (t,) = s.study.trials
+    assert t.state == optuna.trial.TrialState.PRUNED and t.value == pytest.approx(7.0)
+    assert max(t.intermediate_values) == 10  # never the mean of 20 k and 10 k values
