@@ -15,11 +15,14 @@ With one replicate a configuration is a trial, nobody waits, and every decision 
 
 Tune restores searchers and callbacks after a driver dies, not schedulers; a replicate
 waiting at a rung must not run past it then. So who waits where and what each rung decided
-is written to EXPERIMENT/gansweep-rungs.json on every change and read back on restore.
+is written to EXPERIMENT/gansweep-rungs.jsonl on every change and read back on restore. (One
+JSON line, and not `.json`: on restore Tune copies the experiment's .json and .pkl files to
+its staging directory and later uploads them back, over whatever was written since.)
 """
 
 from __future__ import annotations
 
+import json
 import time
 
 from ray.tune.experiment import Trial
@@ -28,7 +31,7 @@ from ray.tune.schedulers.async_hyperband import _Bracket
 
 from gansweep.sweep.storage import Location
 
-RUNGS_FILE = "gansweep-rungs.json"
+RUNGS_FILE = "gansweep-rungs.jsonl"
 CONTINUE, STOP, PAUSE = TrialScheduler.CONTINUE, TrialScheduler.STOP, TrialScheduler.PAUSE
 
 
@@ -225,18 +228,18 @@ class ReplicatedASHA(AsyncHyperBandScheduler):
 
     def _save(self) -> None:
         if self.where is not None:
-            self.where.write_json(RUNGS_FILE, {
+            self.where.write_text(RUNGS_FILE, json.dumps({
                 "values": self.values, "decided": self.decided, "waiting": self.waiting,
                 "ended": sorted(self.ended),
-                "bracket": [[m, rec] for m, rec in self._brackets[0]._rungs]})
+                "bracket": [[m, rec] for m, rec in self._brackets[0]._rungs]}) + "\n")
 
     def _load(self) -> None:
         if self._loaded:
             return
         self._loaded = True
-        state = self.where.read_json(RUNGS_FILE) if self.where is not None else None
-        if not state:
+        if self.where is None or not self.where.exists(RUNGS_FILE):
             return
+        state = json.loads(self.where.read_text(RUNGS_FILE))
         self.values, self.decided, self.waiting = state["values"], state["decided"], state["waiting"]
         self.ended = set(state["ended"])
         for (_, recorded), (_, saved) in zip(self._brackets[0]._rungs, state["bracket"]):

@@ -10,6 +10,7 @@ import pickle
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import optuna
@@ -52,7 +53,7 @@ def table(where: Location) -> dict[tuple[int, int], dict]:
 
 def told(where: Location) -> dict[int, optuna.trial.FrozenTrial]:
     """Optuna's trials, from the searcher state Tune saved beside the experiment."""
-    (path,) = glob.glob(os.path.join(where.path, "searcher-state-*.pkl"))
+    path = max(glob.glob(os.path.join(where.path, "searcher-state-*.pkl")))  # the latest session
     with open(path, "rb") as f:
         state = pickle.load(f)
     while "study" not in state:  # Tune's SearchGenerator / ConcurrencyLimiter wrap ours
@@ -106,14 +107,13 @@ def test_a_driver_killed_while_a_replicate_waits_at_a_rung_resumes_correctly(tmp
         proc = subprocess.Popen(driver, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            synthetic_wait(lambda: (where.read_json(RUNGS_FILE) or {}).get("waiting"), 120)
+            synthetic_wait(lambda: rungs(where).get("waiting"), 120)
             synthetic_wait(lambda: glob.glob(os.path.join(where.path, "experiment_state-*")), 30)
-            import time
             time.sleep(2)  # a Tune snapshot with the replicate paused at its rung
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
-        (waiting,) = where.read_json(RUNGS_FILE)["waiting"].values()
+        (waiting,) = rungs(where)["waiting"].values()
         assert waiting["config"] == "0" and not (logs / "0-1.jsonl").exists()  # seed 1 not there yet
         resumed = subprocess.run([sys.executable, str(Path(synthetic.__file__)), "resume",
                                   cluster.address, where.uri], env=env, capture_output=True,
@@ -125,7 +125,7 @@ def test_a_driver_killed_while_a_replicate_waits_at_a_rung_resumes_correctly(tmp
     entries = table(where)
     assert {k: e["iteration"] for k, e in entries.items()} == {
         (0, 0): 18, (0, 1): 18, (1, 0): 2, (1, 1): 2}  # config 1 (2.2) stopped as a whole
-    state = where.read_json(RUNGS_FILE)
+    state = rungs(where)
     assert state["decided"]["0"][repr(2.0)]["seeds"] == 2 and not state["waiting"]
     # Seed 0 went past the rung only after seed 1 reached it: it waited, across the kill.
     seed0 = [json.loads(line) for line in (logs / "0-0.jsonl").read_text().splitlines()]
@@ -138,8 +138,11 @@ def test_a_driver_killed_while_a_replicate_waits_at_a_rung_resumes_correctly(tmp
     assert trials[0].value == pytest.approx(2.0) and len(trials) == 2
 
 
+def rungs(where: Location) -> dict:
+    return json.loads(where.read_text(RUNGS_FILE)) if where.exists(RUNGS_FILE) else {}
+
+
 def synthetic_wait(condition, timeout):
-    import time
     end = time.monotonic() + timeout
     while time.monotonic() < end:
         if condition():
