@@ -190,8 +190,9 @@ class ReplicatedASHA(AsyncHyperBandScheduler):
         decision = {"action": action, "mean": mean, "seeds": len(seen), "of": self.replicates,
                     "iteration": max(t for t, _ in seen.values()), "timeout": timeout}
         self.decided.setdefault(cid, {})[rung] = decision
-        note = (f"{decision['iteration']:g}: {'continue' if action == CONTINUE else 'stop'}"
-                f" on {len(seen)}/{self.replicates} seeds"
+        verdict = ("reached the budget" if float(rung) >= self._max_t  # recorded, not a choice
+                   else "continue" if action == CONTINUE else "stop")
+        note = (f"{decision['iteration']:g}: {verdict} on {len(seen)}/{self.replicates} seeds"
                 + (f" (waited {self.timeout_s:g} s)" if timeout else ""))
         for tid, c in self.configs.items():
             if c == cid:
