@@ -68,7 +68,7 @@ def curve_data(res: Results, metric: str, x: str = "iteration") -> dict[str, dic
             band = np.nanmedian(table, 0), np.nanmin(table, 0), np.nanmax(table, 0)
         out[res.label(best["experiment"], best["model"])] = {
             "config_id": best["config_id"], "raw": raw, "smoothed": smoothed, "x": grid,
-            "window": w,
+            "window": w, "iterations": best["iterations"], "stopped": best["stopped"],
             "median": band[0], "low": band[1], "high": band[2]}
     return out
 
@@ -83,8 +83,9 @@ def plot_curves(res: Results, metric: str, path: Path, x: str = "iteration") -> 
     for i, (label, c) in enumerate(data.items()):
         for it, v in c["raw"].values():
             ax.plot(it, v, color=colour(i), alpha=0.25, lw=0.8, marker=".", ms=3)
+        stopped = f", stopped at {c['iterations']}" if c["stopped"] else ""  # a smaller budget
         ax.plot(c["x"], c["median"], color=colour(i), lw=2,
-                label=f"{label}, config {c['config_id']} ({len(c['raw'])} seeds)")
+                label=f"{label}, config {c['config_id']} ({len(c['raw'])} seeds{stopped})")
         ax.fill_between(c["x"], c["low"], c["high"], color=colour(i), alpha=0.2, lw=0)
     finish(fig, ax, path, xlabel=X_LABELS[x],
            ylabel=f"{metric} (moving average over {max(c['window'] for c in data.values())} evaluations)",
@@ -134,8 +135,14 @@ def plot_params(res: Results, path: Path) -> dict | None:
             cats = sorted(x.astype(str).unique())
             ax.set_xticks(range(len(cats)), cats, rotation=30, fontsize=8)
             x = x.astype(str).map({c: k for k, c in enumerate(cats)})
-        data[p] = {"x": x.to_numpy(float), "y": s[col].to_numpy(float), "trial_id": s["trial_id"].tolist()}
-        ax.scatter(data[p]["x"], data[p]["y"], s=20, alpha=0.8, color=colour(0))
+        early = (s["state"] == "stopped").to_numpy()  # best values from a smaller budget
+        data[p] = {"x": x.to_numpy(float), "y": s[col].to_numpy(float), "trial_id": s["trial_id"].tolist(),
+                   "stopped": early}
+        ax.scatter(data[p]["x"][~early], data[p]["y"][~early], s=20, alpha=0.8, color=colour(0))
+        if early.any():
+            ax.scatter(data[p]["x"][early], data[p]["y"][early], s=20, alpha=0.8,
+                       facecolors="none", edgecolors=colour(0), label="stopped early by the scheduler")
+            ax.legend(fontsize=7)
         if numeric and len(x) and x.min() > 0 and x.max() / x.min() >= 20:
             ax.set_xscale("log")  # learning rates and lambda span decades
         ax.set(xlabel=p, ylabel=col)

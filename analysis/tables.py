@@ -77,9 +77,21 @@ def summarise(group: pd.DataFrame, metrics: list[str]) -> dict:
     return row
 
 
+def reached(group: pd.DataFrame) -> dict:
+    """How far a configuration's replicates got: the iteration all of them reached, the
+    budget, and whether the scheduler stopped it early (its values are from a smaller budget:
+    not comparable as equals with those of configurations that ran the whole budget)."""
+    its, budgets = group["iteration"].dropna(), group["budget"].dropna()
+    return {"iterations": int(its.min()) if len(its) else None,
+            "budget": int(budgets.max()) if len(budgets) else None,
+            "stopped": bool((group["state"] == "stopped").any())}
+
+
 def configurations(res: Results) -> pd.DataFrame:
     """One row per (experiment, model, config_id) with a value, sorted best first by the
-    median over replicates of best_<metric>; ties go to more replicates."""
+    median over replicates of best_<metric>; ties go to more replicates. Configurations the
+    scheduler stopped early come after all others, the furthest-reaching first: a value at
+    20k iterations is never ranked against one at the full budget as if they were equal."""
     if res.metric not in res.metrics:
         return pd.DataFrame()
     scored = res.trials[res.trials[f"best_{res.metric}"].notna()]
@@ -87,13 +99,16 @@ def configurations(res: Results) -> pd.DataFrame:
     for (exp, model, cid), g in scored.groupby(["experiment", "model", "config_id"], sort=True):
         params = {p: g[p].iloc[0] for p in res.swept}
         rows.append({"experiment": exp, "model": model, "config_id": int(cid), **params,
-                     "trials": ", ".join(g["trial_id"]), **summarise(g, table_metrics(res))})
+                     "trials": ", ".join(g["trial_id"]), **reached(g),
+                     **summarise(g, table_metrics(res))})
     if not rows:
         return pd.DataFrame()
     key = f"best_{res.metric}_median"
-    return (pd.DataFrame(rows).sort_values([key, "seeds", "experiment", "config_id"],
-                                           ascending=[res.mode == "min", False, True, True])
-            .reset_index(drop=True))
+    df = pd.DataFrame(rows)
+    df["_reach"] = np.where(df["stopped"], df["iterations"].fillna(0), np.inf)
+    return (df.sort_values(["stopped", "_reach", key, "seeds", "experiment", "config_id"],
+                           ascending=[True, False, res.mode == "min", False, True, True])
+            .drop(columns="_reach").reset_index(drop=True))
 
 
 def best_per_model(res: Results) -> pd.DataFrame:
@@ -118,6 +133,14 @@ def fmt(value) -> str:
     return str(value)
 
 
+def reach(row: pd.Series) -> str:
+    """"20000 of 100000, stopped" for a configuration the scheduler stopped early."""
+    if row.get("iterations") is None or pd.isna(row.get("iterations")):
+        return "–"
+    it = f"{int(row['iterations'])}"
+    return f"{it} of {int(row['budget'])}, stopped" if row.get("stopped") else it
+
+
 def cell(row: pd.Series, prefix: str) -> str:
     med, lo, hi = row[f"{prefix}_median"], row[f"{prefix}_q25"], row[f"{prefix}_q75"]
     if np.isnan(med):
@@ -133,6 +156,7 @@ def display(df: pd.DataFrame, res: Results, params: bool) -> pd.DataFrame:
         if params:
             row.update({p: fmt(r[p]) for p in res.swept})
         row["seeds"] = r["seeds"]
+        row["iterations"] = reach(r)
         for m in table_metrics(res):
             row[f"{m} best"], row[f"{m} final"] = cell(r, f"best_{m}"), cell(r, f"final_{m}")
         out.append(row)

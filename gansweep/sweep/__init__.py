@@ -5,6 +5,7 @@
     searcher.py  replicates of each sampled config; divergence is a failure for Optuna
     storage.py   the experiment directory on a local disk or a pyarrow URI (s3://, gs://)
     ledger.py    trial states and a compact progress table, written beside Ray's files
+    scheduler.py ASHA that halves configurations on their replicates' mean (waits paused)
     tuner.py     spec -> ray.tune.Tuner (run), Tuner.restore (resume)
 
 The trainable itself is `trainables.gan.train_trial`: config dict in, tune.report out.

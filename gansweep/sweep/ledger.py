@@ -5,8 +5,10 @@ entry per trial: its sampled params, replicate, state, iteration, best and lates
 failures and last error) so that `gansweep status` and `gansweep collect` can read a running
 or interrupted experiment without Ray, and prints the trial table every `every_s` seconds.
 
-States: pending, running, retrying (crashed, will continue from its checkpoint), finished
-(reached its budget), stopped (by the scheduler), diverged, errored (out of retries).
+States: pending, running, waiting (paused at a rung until its configuration's other
+replicates arrive: gansweep.sweep.scheduler), retrying (crashed, will continue from its
+checkpoint), finished (reached its budget), stopped (by the scheduler), diverged, errored
+(out of retries). `rung` is the configuration's last rung decision, as the scheduler notes it.
 """
 
 from __future__ import annotations
@@ -47,6 +49,8 @@ class Ledger(Callback):
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
         e = self._entry(trial)
+        if e["state"] == "waiting":  # released from its rung (a reused actor: no start hook)
+            e["state"] = "running"
         e["iteration"] = result.get("iteration", e["iteration"])
         e["node_id"] = result.get("node_id", e.get("node_id"))
         e["metrics"] = {k: v for k, v in result.items() if _is_metric(k, v)}
@@ -85,6 +89,14 @@ class Ledger(Callback):
         self.flush()
         print(format_table(self.trials, self.metric), file=sys.stdout, flush=True)
 
+    def note(self, trial, state: str | None = None, rung: str | None = None) -> None:
+        """What the scheduler tells the table: a replicate waits at a rung; a rung decided."""
+        e = self._entry(trial)
+        if state is not None:
+            e["state"] = state
+        if rung is not None:
+            e["rung"] = rung
+
     # --- bookkeeping -------------------------------------------------------------------------
 
     def _entry(self, trial) -> dict:
@@ -122,13 +134,15 @@ def format_table(trials: dict, metric: str) -> str:
                                                       e["replicate"], e["trial_id"]))
     shown = sorted({k for e in entries for k in e["metrics"]
                     if registry.shown(k) and k != metric})[:4]
-    head = ["trial", "cfg/rep", "state", "iter", f"best {metric}", *shown, "params"]
+    rungs = any(e.get("rung") for e in entries)
+    head = ["trial", "cfg/rep", "state", "iter", f"best {metric}", *shown, "params",
+            *(["last rung"] if rungs else [])]
     rows = [head]
     for e in entries:
         params = " ".join(f"{k.split('.')[-1]}={_fmt(v)}" for k, v in sorted(e["params"].items()))
         row = [e["trial_id"], f"{e['config_id']}/{e['replicate']}", e["state"],
                _fmt(e["iteration"]), _fmt(e["best"]), *(_fmt(e["metrics"].get(k)) for k in shown),
-               params]
+               params, *([e.get("rung") or "-"] if rungs else [])]
         rows.append(row)
     widths = [max(len(str(r[i])) for r in rows) for i in range(len(head))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]

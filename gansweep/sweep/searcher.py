@@ -3,7 +3,11 @@
 Ray's own Repeater averages whatever comes back; here a configuration is one Optuna trial
 told once, when all its replicates are done, and a configuration any of whose replicates
 diverged or errored is told FAILED: a NaN-free average over the survivors would reward
-instability. Optuna's study lives inside this object and is pickled with it into the
+instability. The value told is the mean over replicates at one budget, the last iteration
+all of them reached, and each scheduler rung below it is an intermediate value
+(`trial.report`); a configuration the scheduler stopped before the full budget is told
+PRUNED (Optuna then takes its last rung value, and TPE ranks it below complete ones), never
+COMPLETE beside configurations that ran the whole budget. Optuna's study lives inside this object and is pickled with it into the
 experiment directory (Tuner.restore), so a resumed sweep keeps its history: configurations
 already proposed are neither lost nor proposed again.
 """
@@ -17,6 +21,7 @@ from dataclasses import dataclass, field
 import optuna
 from ray.tune.search import Searcher
 
+from gansweep.sweep.scheduler import rung_milestones
 from gansweep.sweep.space import make_sampler, optuna_space
 from gansweep.sweep.spec import SweepSpec
 
@@ -28,13 +33,15 @@ class Group:
     """One Optuna trial: a configuration and the results of its replicates."""
     number: int
     params: dict
-    results: dict = field(default_factory=dict)  # replicate -> objective, or None if failed
+    results: dict = field(default_factory=dict)  # replicate -> {iteration: objective}, or None if failed
 
 
 class ReplicatedOptunaSearch(Searcher):
     def __init__(self, spec: SweepSpec, study_name: str = "gansweep"):
         super().__init__(metric=OBJECTIVE, mode=spec.mode)
-        self.replicates = spec.replicates
+        self.replicates, self.iterations = spec.replicates, spec.iterations
+        self.rungs = [] if spec.scheduler is None else rung_milestones(
+            spec.scheduler.grace_period, spec.iterations, spec.scheduler.reduction_factor)
         self.space = optuna_space(spec)
         direction = "minimize" if spec.mode == "min" else "maximize"
         optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -44,6 +51,7 @@ class ReplicatedOptunaSearch(Searcher):
         self.asked: dict[int, optuna.trial.Trial] = {}
         self.trials: dict[str, tuple[int, int]] = {}  # Tune trial id -> (group, replicate)
         self.queue: list[tuple[int, int]] = []         # replicates waiting for a Tune trial
+        self.curves: dict[str, dict[int, float]] = {}  # Tune trial id -> iteration -> objective
 
     # --- Searcher API ----------------------------------------------------------------------
 
@@ -61,25 +69,42 @@ class ReplicatedOptunaSearch(Searcher):
         return {"params": dict(self.groups[number].params), "replicate": replicate,
                 "config_id": number}
 
+    def on_trial_result(self, trial_id: str, result: dict):
+        # Every report, kept: a trial the scheduler stops while paused ends without a result.
+        self._note(trial_id, result)
+
     def on_trial_complete(self, trial_id: str, result: dict | None = None, error: bool = False):
         if trial_id not in self.trials:
             return
+        self._note(trial_id, result)
         number, replicate = self.trials[trial_id]
         group = self.groups[number]
-        value = None if error or not result else result.get(OBJECTIVE)
-        if result and result.get("diverged"):
-            value = None
-        group.results[replicate] = value if value is not None and math.isfinite(value) else None
+        curve = self.curves.pop(trial_id, {})
+        failed = error or bool(result and result.get("diverged")) or not curve or any(
+            not math.isfinite(v) for v in curve.values())
+        group.results[replicate] = None if failed else curve
         if len(group.results) == self.replicates and number in self.asked:
             self._tell(group)
 
+    def _note(self, trial_id: str, result: dict | None) -> None:
+        if trial_id in self.trials and result and "iteration" in result and OBJECTIVE in result:
+            self.curves.setdefault(trial_id, {})[int(result["iteration"])] = float(result[OBJECTIVE])
+
     def _tell(self, group: Group) -> None:
         trial = self.asked.pop(group.number)
-        values = list(group.results.values())
-        if any(v is None for v in values):
+        curves = list(group.results.values())
+        if any(c is None for c in curves):
             self.study.tell(trial, state=optuna.trial.TrialState.FAIL)
-        else:
-            self.study.tell(trial, sum(values) / len(values))
+            return
+        budget = min(max(c) for c in curves)  # the budget every replicate reached
+        steps = {min(i for i in curves[0] if i >= m) for m in self.rungs
+                 if any(i >= m for i in curves[0])}
+        for step in sorted(s for s in steps | {budget} if s <= budget):
+            trial.report(sum(_at(c, step) for c in curves) / len(curves), step)
+        if budget >= self.iterations:
+            self.study.tell(trial, sum(_at(c, budget) for c in curves) / len(curves))
+        else:  # stopped early: its value is the last intermediate one, at `budget`
+            self.study.tell(trial, state=optuna.trial.TrialState.PRUNED)
 
     # --- persistence (Tuner.restore) ---------------------------------------------------------
 
@@ -90,3 +115,8 @@ class ReplicatedOptunaSearch(Searcher):
     def restore(self, checkpoint_path: str):
         with open(checkpoint_path, "rb") as f:
             self.__dict__.update(pickle.load(f))
+
+
+def _at(curve: dict[int, float], step: int) -> float:
+    """The objective at `step`: the last report at or before it."""
+    return curve[max(i for i in curve if i <= step)]

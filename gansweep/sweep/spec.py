@@ -19,7 +19,11 @@
     metric: fid                      # what Optuna and the scheduler optimise
     mode: min
     optimize: best                   # best (best so far) | last (the last evaluation)
-    scheduler: {kind: asha, grace_period: 20000, reduction_factor: 3}   # optional
+    scheduler: {kind: asha, grace_period: 20000, reduction_factor: 3}   # optional; with
+                                     # replicates a configuration is halved as a whole, on
+                                     # the mean of its seeds at each rung; a seed there
+                                     # first waits (paused) for the others, at most
+                                     # rung_timeout_s (default 3600) seconds
     resources: {cpu: 2, gpu: 0.25}   # per trial; fractional GPUs share a device
     max_concurrent_trials: 8
     max_failures: 3                  # retries of a crashed trial, from its last checkpoint
@@ -57,6 +61,7 @@ MAX_TRIALS = 100_000
 MAX_VALUES = 1_000       # options of one searched parameter
 MAX_FAILURES = 1_000
 MAX_CPUS, MAX_GPUS = 1_024, 64
+MAX_RUNG_TIMEOUT_S = 7 * 24 * 3600  # a week: past any sibling's reasonable delay
 
 
 class SpecError(ProblemsError):
@@ -76,6 +81,7 @@ class Scheduler:
     kind: str = "asha"
     grace_period: int = 1    # iterations a trial runs before it can be stopped
     reduction_factor: float = 3.0
+    rung_timeout_s: float = 3600.0  # a replicate's longest wait at a rung for its siblings
 
 
 @dataclass(frozen=True)
@@ -414,8 +420,9 @@ def _scheduler(raw: Any, iterations: int, eval_every: int, p: list[str]) -> Sche
     if not isinstance(raw, dict) or raw.get("kind") != "asha":
         p.append(f"scheduler: expected {{kind: asha, grace_period: N, reduction_factor: F}} or none, got {raw!r}")
         return None
-    unknown = set(raw) - {"kind", "grace_period", "reduction_factor"}
-    p.extend(f"scheduler.{k}: unknown key; known: grace_period, kind, reduction_factor" for k in sorted(unknown))
+    known = ("grace_period", "kind", "reduction_factor", "rung_timeout_s")
+    p.extend(f"scheduler.{k}: unknown key; known: {', '.join(known)}"
+             for k in sorted(set(raw) - set(known)))
     grace = raw.get("grace_period", eval_every)
     factor = raw.get("reduction_factor", 3)
     if isinstance(grace, bool) or not isinstance(grace, int) or not eval_every <= grace <= iterations:
@@ -424,7 +431,11 @@ def _scheduler(raw: Any, iterations: int, eval_every: int, p: list[str]) -> Sche
     if not _finite(factor) or not 1 < factor <= 1000:
         p.append(f"scheduler.reduction_factor: must be in (1, 1000], got {_short(factor)}")
         factor = 3
-    return Scheduler("asha", grace, float(factor))
+    timeout = raw.get("rung_timeout_s", Scheduler.rung_timeout_s)
+    if not _finite(timeout) or not 0 < timeout <= MAX_RUNG_TIMEOUT_S:
+        p.append(f"scheduler.rung_timeout_s: seconds in (0, {MAX_RUNG_TIMEOUT_S}], got {_short(timeout)}")
+        timeout = Scheduler.rung_timeout_s
+    return Scheduler("asha", grace, float(factor), float(timeout))
 
 
 def _finite(v) -> bool:

@@ -110,17 +110,20 @@ def trial_dirname(trial) -> str:
 def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = None,
                 progress_every_s: float = 30.0):
     from ray import tune
-    from ray.tune.schedulers import ASHAScheduler
 
     from gansweep.sweep.ledger import Ledger
+    from gansweep.sweep.scheduler import ReplicatedASHA
     from gansweep.sweep.searcher import OBJECTIVE, ReplicatedOptunaSearch
 
+    ledger = Ledger(where, spec.metric, spec.mode, spec.iterations, every_s=progress_every_s)
     scheduler = None
     if spec.scheduler is not None:
-        scheduler = ASHAScheduler(time_attr="iteration", max_t=spec.iterations,
-                                  grace_period=spec.scheduler.grace_period,
-                                  reduction_factor=spec.scheduler.reduction_factor)
-    ledger = Ledger(where, spec.metric, spec.mode, spec.iterations, every_s=progress_every_s)
+        # ASHA whose rungs judge a configuration on its replicates' mean (one replicate:
+        # plain ASHA). It notes waits and rung decisions in the ledger's trial table.
+        scheduler = ReplicatedASHA(max_t=spec.iterations, grace_period=spec.scheduler.grace_period,
+                                   reduction_factor=spec.scheduler.reduction_factor,
+                                   replicates=spec.replicates, where=where, ledger=ledger,
+                                   timeout_s=spec.scheduler.rung_timeout_s)
     # Tune keeps one trial pending at a time for an adaptive searcher, so each trial waited
     # for the one before it to start running (a worker start and imports, seconds each): a
     # configuration's replicates, which the searcher hands out together, started one by one.
@@ -173,7 +176,9 @@ def print_summary(spec: SweepSpec, where: Location, out=None) -> None:
     out = out or sys.stdout
     params = ", ".join(f"{q.key} ~ {q.kind}{list(q.values)}" for q in spec.search) or "(none)"
     sched = ("none" if spec.scheduler is None else
-             f"asha(grace {spec.scheduler.grace_period}, factor {spec.scheduler.reduction_factor:g})")
+             f"asha(grace {spec.scheduler.grace_period}, factor {spec.scheduler.reduction_factor:g}"
+             + (f", per configuration on the mean of {spec.replicates} seeds, rung wait <= "
+                f"{spec.scheduler.rung_timeout_s:g} s)" if spec.replicates > 1 else ")"))
     print(f"experiment  {where}\n"
           f"model       {spec.model} on {spec.config().data.name}"
           f"{' (smoke test)' if spec.smoke_test else ''}\n"

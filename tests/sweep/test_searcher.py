@@ -31,7 +31,7 @@ def best_of(searcher, n):
     for i in range(n):
         config = searcher.suggest(f"t{i}")
         values.append(toy(config["params"]))
-        searcher.on_trial_complete(f"t{i}", {OBJECTIVE: values[-1]})
+        searcher.on_trial_complete(f"t{i}", {OBJECTIVE: values[-1], "iteration": 10})
     return min(values)
 
 
@@ -57,19 +57,20 @@ def test_replicates_share_a_config_and_are_told_once_as_their_mean():
     assert [c["replicate"] for c in configs] == [0, 1, 2, 0]
     assert configs[0]["params"] == configs[1]["params"] == configs[2]["params"] != configs[3]["params"]
     for i, value in enumerate([1.0, 2.0]):
-        s.on_trial_complete(f"t{i}", {OBJECTIVE: value})
+        s.on_trial_complete(f"t{i}", {OBJECTIVE: value, "iteration": 10})
     assert len(s.study.get_trials(states=[optuna.trial.TrialState.COMPLETE])) == 0
-    s.on_trial_complete("t2", {OBJECTIVE: 6.0})
+    s.on_trial_complete("t2", {OBJECTIVE: 6.0, "iteration": 10})
     (done,) = s.study.get_trials(states=[optuna.trial.TrialState.COMPLETE])
     assert done.value == pytest.approx(3.0) and done.params == configs[0]["params"]
 
 
-@pytest.mark.parametrize("ending", [{"error": True}, {"result": {OBJECTIVE: math.inf, "diverged": True}},
-                                    {"result": {OBJECTIVE: float("nan")}}])
+@pytest.mark.parametrize("ending", [
+    {"error": True}, {"result": {OBJECTIVE: math.inf, "diverged": True, "iteration": 10}},
+    {"result": {OBJECTIVE: float("nan"), "iteration": 10}}])
 def test_a_diverged_or_errored_replicate_fails_its_config(ending):
     s = make(replicates=2)
     s.suggest("a"), s.suggest("b")
-    s.on_trial_complete("a", {OBJECTIVE: 1.0})
+    s.on_trial_complete("a", {OBJECTIVE: 1.0, "iteration": 10})
     s.on_trial_complete("b", **ending)
     (trial,) = s.study.trials
     assert trial.state == optuna.trial.TrialState.FAIL  # never a good number for Optuna
@@ -78,13 +79,13 @@ def test_a_diverged_or_errored_replicate_fails_its_config(ending):
 def test_save_and_restore_keep_the_history_and_the_pending_replicates(tmp_path):
     s = make(replicates=2)
     first = s.suggest("a")
-    s.on_trial_complete("a", {OBJECTIVE: 1.0})
+    s.on_trial_complete("a", {OBJECTIVE: 1.0, "iteration": 10})
     s.save(str(tmp_path / "searcher.pkl"))
     restored = make(replicates=2, seed=99)
     restored.restore(str(tmp_path / "searcher.pkl"))
     nxt = restored.suggest("b")  # the second replicate of the same config, not a new one
     assert nxt["params"] == first["params"] and nxt["replicate"] == 1
-    restored.on_trial_complete("b", {OBJECTIVE: 3.0})
+    restored.on_trial_complete("b", {OBJECTIVE: 3.0, "iteration": 10})
     assert restored.study.best_value == pytest.approx(2.0)
     fresh = restored.suggest("c")
     assert fresh["replicate"] == 0 and fresh["params"] != first["params"]
@@ -101,7 +102,54 @@ def test_a_grid_is_enumerated_and_every_point_is_told():
     points = []
     for i in range(4):
         points.append(tuple(s.suggest(f"t{i}")["params"].values()))
-        s.on_trial_complete(f"t{i}", {OBJECTIVE: float(i)})
+        s.on_trial_complete(f"t{i}", {OBJECTIVE: float(i), "iteration": 10})
     assert sorted(points) == [(1.0, 1), (1.0, 5), (10.0, 1), (10.0, 5)]
     done = s.study.get_trials(states=[optuna.trial.TrialState.COMPLETE])
     assert sorted(t.value for t in done) == [0.0, 1.0, 2.0, 3.0]
+
+
+def scheduled(replicates=2):
+    """Budget 40, evaluations every 5, rungs at 5, 10, 20 (grace 5, factor 2)."""
+    return ReplicatedOptunaSearch(parse_spec({
+        "model": "WGAN", "data": {"name": "digits"}, "iterations": 40, "eval_every": 5,
+        "metric": "fid_digits", "searcher": "random", "num_samples": 4, "replicates": replicates,
+        "scheduler": {"kind": "asha", "grace_period": 5, "reduction_factor": 2},
+        "search": {"loss.eta": {"uniform": [0.0, 30.0]}}}))
+
+
+def run(s, trial_id, values, end=None):
+    """Reports at 5, 10, ... then the end: Tune's last result, or None for a paused trial
+    the scheduler stopped (Tune then gives the searcher no result)."""
+    for k, v in enumerate(values):
+        s.on_trial_result(trial_id, {OBJECTIVE: v, "iteration": 5 * (k + 1)})
+    s.on_trial_complete(trial_id, end)
+
+
+def test_a_finished_config_is_told_its_mean_at_the_full_budget_with_rung_steps():
+    s = scheduled()
+    s.suggest("a"), s.suggest("b")
+    run(s, "a", [9, 8, 7, 6, 5, 4, 3, 2], {OBJECTIVE: 2, "iteration": 40})
+    run(s, "b", [7, 6, 5, 4, 3, 2, 1, 0])
+    (t,) = s.study.trials
+    assert t.state == optuna.trial.TrialState.COMPLETE and t.value == pytest.approx(1.0)
+    assert t.intermediate_values == {5: 8.0, 10: 7.0, 20: 5.0, 40: 1.0}
+
+
+def test_a_config_stopped_at_a_rung_is_pruned_at_that_rung_not_completed():
+    s = scheduled()
+    s.suggest("a"), s.suggest("b")
+    run(s, "a", [9, 8], {OBJECTIVE: 8, "iteration": 10})  # stopped while running
+    run(s, "b", [7, 6], None)  # stopped while paused at the rung: no result comes
+    (t,) = s.study.trials
+    assert t.state == optuna.trial.TrialState.PRUNED and t.value == pytest.approx(7.0)
+    assert t.intermediate_values == {5: 8.0, 10: 7.0}
+
+
+def test_replicates_at_different_budgets_are_told_at_the_one_all_reached():
+    s = scheduled()
+    s.suggest("a"), s.suggest("b")
+    run(s, "a", [9, 8, 7, 6])  # a rung decided without it (timeout), then stopped
+    run(s, "b", [7, 6])
+    (t,) = s.study.trials
+    assert t.state == optuna.trial.TrialState.PRUNED and t.value == pytest.approx(7.0)
+    assert max(t.intermediate_values) == 10  # never the mean of 20 k and 10 k values

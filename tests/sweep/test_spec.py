@@ -121,3 +121,13 @@ def test_a_budget_in_epochs():
              search={"train.batch_size": {"choice": [32, 64]}})
     small = smoke_test(s)
     assert small.iterations == 4 and small.config({}).train.iterations == 4
+
+
+def test_the_rung_timeout_is_validated_and_kept():
+    ok = parse_spec({"model": "WGAN", "data": {"name": "digits"}, "iterations": 10, "eval_every": 5,
+                     "scheduler": {"kind": "asha", "rung_timeout_s": 90}})
+    assert ok.scheduler.rung_timeout_s == 90.0 and ok.to_dict()["resolved"]["scheduler"]["rung_timeout_s"] == 90.0
+    for bad in (0, -1, float("inf"), "1h", True):
+        with pytest.raises(SpecError, match="scheduler.rung_timeout_s"):
+            parse_spec({"model": "WGAN", "data": {"name": "digits"}, "iterations": 10,
+                        "eval_every": 5, "scheduler": {"kind": "asha", "rung_timeout_s": bad}})
