@@ -54,7 +54,7 @@ def weights_file(tmp: Path, given: str | None) -> tuple[Path, str]:
 
 
 def make_generator(device):
-    from gansweep.config import resolve
+    from gansweep.config import override, resolve
     from gansweep.models import DataShape, build_gan
 
     cfg = resolve({"model": "WGAN", "data": {"name": "cifar10"}})
@@ -66,7 +66,7 @@ def bench_ours(n: int, batch: int, weights: Path, device, cache_dir: Path):
     from gansweep.metrics.evaluator import Evaluator
 
     cfg, G = make_generator(device)
-    cfg = cfg.replace({"eval.metrics": ["fid"], "eval.samples": n, "eval.batch_size": batch,
+    cfg = override(cfg, {"eval.metrics": ["fid"], "eval.samples": n, "eval.batch_size": batch,
                        "eval.cache_dir": str(cache_dir), "eval.inception_weights": str(weights)})
     g = torch.Generator().manual_seed(1)
     real = SimpleNamespace(images=torch.randint(0, 256, (n, 3, 32, 32), dtype=torch.uint8, generator=g),

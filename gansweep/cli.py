@@ -52,7 +52,7 @@ def bounded_int(lo: int, hi: int):
 
 def device_arg(text: str) -> str:
     """An argparse type: a device name as train.device accepts it."""
-    from gansweep.config_constraints import device_name
+    from gansweep.config.constraints import device_name
     problem = device_name(text)
     if problem:
         raise argparse.ArgumentTypeError(problem)

@@ -178,18 +178,6 @@ def _missing(name: str, folder: Path, files: list[str], url: str) -> str:
             f"where they are, or set data.download: true to fetch them (needs a network).")
 
 
-# Training-split sizes of the official releases (digits: our fixed 1500-image train split).
-# An epoch budget is counted in these, so a config resolves without reading the data.
-TRAIN_SIZES = {"digits": 1500, "mnist": 60_000, "cifar10": 50_000, "cifar100": 50_000,
-               "swissroll": 10_000, "gaussians8": 10_000}  # seed 001's generated points (4.4.1)
-
-
-def train_size(cfg: DataConfig) -> int:
-    """Images per epoch: the training split, subsampled by `fraction` as load_dataset does."""
-    n = TRAIN_SIZES[cfg.name]
-    return n if cfg.fraction >= 1.0 else max(1, round(cfg.fraction * n))
-
-
 DATASETS: dict[str, Callable] = {"digits": _digits, "mnist": _mnist,
                                  "cifar10": _cifar("cifar10"), "cifar100": _cifar("cifar100")}
 

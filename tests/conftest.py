@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from gansweep.config import POINT_DATASETS, deep_merge, nest, resolve
-from gansweep.presets import PRESETS
+from gansweep.config.presets import PRESETS
 
 # The tests' networks are tiny: splitting each op over threads costs more than the op, and
 # on a busy 2-core machine a spinning second thread made a 30 ms step take 3 s. Ray's trial

@@ -4,8 +4,8 @@ import math
 
 import pytest
 
-from gansweep.config import ConfigError, from_dict, load_yaml, resolve
-from gansweep.presets import PRESETS
+from gansweep.config import ConfigError, from_dict, load_yaml, override, resolve
+from gansweep.config.presets import PRESETS
 
 
 def test_three_mistakes_are_reported_together(tmp_path):
@@ -63,7 +63,7 @@ def test_cross_field_checks():
 
 def test_replace_round_trips_through_dict():
     cfg = resolve({"model": "AC-WGAN.c"})
-    assert cfg.replace({"optim.lr_g": 3e-4}).optim.lr_g == 3e-4
+    assert override(cfg, {"optim.lr_g": 3e-4}).optim.lr_g == 3e-4
     assert resolve(cfg.to_dict()) == cfg
 
 
@@ -84,8 +84,8 @@ def test_the_budget_the_user_gives_wins_over_a_presets(monkeypatch):
     assert (cfg.train.epochs, cfg.train.iterations) == (2, 30)
     assert resolve({"model": "E", "train.iterations": 7}).train == cfg.train.__class__(
         **{**cfg.train.__dict__, "iterations": 7, "epochs": None, "batch_size": 64})
-    assert cfg.replace({"train.batch_size": 50}).train.iterations == 60  # re-derived
-    assert cfg.replace({"train.iterations": 9}).train.epochs is None
+    assert override(cfg, {"train.batch_size": 50}).train.iterations == 60  # re-derived
+    assert override(cfg, {"train.iterations": 9}).train.epochs is None
     assert from_dict(cfg.to_dict(), apply_preset=False) == cfg
     with pytest.raises(ConfigError, match="train.epochs: give the budget as train.epochs or train.iterations"):
         resolve({"model": "E", "train": {"iterations": 5, "epochs": 1}})

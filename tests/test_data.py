@@ -139,7 +139,8 @@ def test_float_round_trip():
 
 
 def test_every_dataset_states_its_epoch_size():
-    from gansweep.data import DATASETS, TRAIN_SIZES, train_size
+    from gansweep.config.datasets import TRAIN_SIZES, train_size
+    from gansweep.data import DATASETS
     from gansweep.config import POINT_DATASETS
     from gansweep.data_points import POINTS
     assert set(TRAIN_SIZES) == set(DATASETS) | set(POINT_DATASETS)  # points: data_points.py

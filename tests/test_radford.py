@@ -5,10 +5,11 @@ import pytest
 import torch
 from torch import nn
 
-from gansweep.config import ConfigError, resolve
+from gansweep.config import ConfigError, override, resolve
 from gansweep.models import DataShape, build_gan
 from gansweep.models.radford import discriminator_plan, generator_plan
-from gansweep.presets_dcgan import DCGAN_PRESETS
+from gansweep.config.presets.gan_vs_wgan import GAN_VS_WGAN_PRESETS
+from gansweep.config.presets.mnist_dcgan import MNIST_DCGAN_PRESETS
 from gansweep.trainer import Trainer
 from tests.test_data import write_cifar10, write_mnist
 
@@ -100,8 +101,8 @@ def test_label_inputs_of_the_cdcgan_variants():
 def test_config_rules_of_the_new_families():
     cfg = resolve({"model": "CDCGAN", "optim": {"lr": 0.002}})
     assert cfg.optim.lr_g == cfg.optim.lr_d == cfg.optim.lr_c == 0.002
-    assert cfg.replace({"optim.lr_d": 1e-3}).optim.lr_g == 0.002  # a per-network lr ends it
-    assert cfg.replace({"optim.lr_d": 1e-3}).optim.lr_d == 1e-3
+    assert override(cfg, {"optim.lr_d": 1e-3}).optim.lr_g == 0.002  # a per-network lr ends it
+    assert override(cfg, {"optim.lr_d": 1e-3}).optim.lr_d == 1e-3
     with pytest.raises(ConfigError, match="not both"):
         resolve({"model": "CDCGAN", "optim": {"lr": 0.002, "lr_g": 1e-4}})
     assert resolve({"model": "DCGAN-MNIST-compact", "data": {"image_size": 28}}).data.image_size == 28
@@ -123,7 +124,7 @@ def real_format_data(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("preset", list(DCGAN_PRESETS))
+@pytest.mark.parametrize("preset", [*MNIST_DCGAN_PRESETS, *GAN_VS_WGAN_PRESETS])
 def test_every_preset_trains_on_its_dataset_format(preset, real_format_data):
     cfg = resolve({"model": {"preset": preset, "width": 2, "z_dim": 4},
                    "data": {"root": str(real_format_data)},

@@ -7,7 +7,7 @@ import torch
 
 from gansweep import checkpoint as ckpt
 from gansweep import losses
-from gansweep.presets import GAN_PRESETS, PRESETS
+from gansweep.config.presets import GAN_PRESETS, PRESETS
 from gansweep.run import RunDir, run_training
 from gansweep.trainer import Trainer
 from tests.conftest import tiny_config

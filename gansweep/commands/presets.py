@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import yaml
 
-from gansweep.presets import PRESETS
+from gansweep.config.presets import PRESETS
 
 
 def add_arguments(p) -> None:

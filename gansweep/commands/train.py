@@ -10,7 +10,8 @@ import sys
 import time
 
 from gansweep.cli import bounded_int, device_arg
-from gansweep.config import MAX_ITERATIONS, ConfigError, describe, load_yaml, nest
+from gansweep.config import ConfigError, describe, load_yaml, nest, override
+from gansweep.config.constraints import MAX_ITERATIONS
 from gansweep.run import run_training
 
 
@@ -55,7 +56,7 @@ def main(args) -> int:
         return 2
     cfg = load_yaml(args.config)  # a ConfigError is reported by gansweep.cli
     if args.overrides:
-        cfg = cfg.replace(parse_overrides(args.overrides))
+        cfg = override(cfg, parse_overrides(args.overrides))
     total = args.iterations or cfg.train.iterations
     t0 = time.perf_counter()
 

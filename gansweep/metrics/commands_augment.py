@@ -20,7 +20,7 @@ import sys
 from pathlib import Path
 
 from gansweep.cli import bounded_int, device_arg
-from gansweep.config_constraints import MAX_BATCH, MAX_SAMPLES
+from gansweep.config.constraints import MAX_BATCH, MAX_SAMPLES
 from gansweep.metrics import augmentation as aug
 
 COLUMNS = ("mode", "real", "generated", "generated_used", "test_accuracy", "seconds")

@@ -14,7 +14,8 @@ import json
 import sys
 
 from gansweep.cli import bounded_int, device_arg
-from gansweep.config_constraints import MAX_SAMPLES, MAX_SEED
+from gansweep.config.constraints import MAX_SAMPLES, MAX_SEED
+from gansweep.config import override
 from gansweep.metrics.evaluator import EVAL_Z_SEED, Evaluator
 from gansweep.metrics.inception import InceptionWeightsMissing
 
@@ -49,7 +50,7 @@ def main(args: argparse.Namespace) -> int:
         overrides["eval.metrics"] = [m for m in args.metrics.split(",") if m]
     if args.cache_dir is not None:
         overrides["eval.cache_dir"] = args.cache_dir
-    cfg = trainer.cfg.replace(overrides) if overrides else trainer.cfg
+    cfg = override(trainer.cfg, overrides) if overrides else trainer.cfg
     try:
         device = getattr(trainer, "device", None) or args.device or "cpu"
         if hasattr(trainer.dataset, "points"):  # seed 001's R^2 models: mode coverage

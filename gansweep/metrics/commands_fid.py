@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 from gansweep.cli import bounded_int, device_arg
-from gansweep.config_constraints import MAX_BATCH
+from gansweep.config.constraints import MAX_BATCH
 from gansweep.metrics.base import load_image_folder
 from gansweep.metrics.fid import frechet_distance, frechet_distance_torch, statistics_numpy
 from gansweep.metrics.inception import InceptionExtractor, InceptionWeightsMissing, resolve_weights

@@ -43,8 +43,9 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from gansweep.config import POINT_DATASETS, Config, ConfigError, deep_merge, nest, resolve
-from gansweep.config_constraints import MAX_ITERATIONS, MAX_SEED
+from gansweep.config import (POINT_DATASETS, Config, ConfigError, deep_merge, nest, override,
+                             resolve)
+from gansweep.config.constraints import MAX_ITERATIONS, MAX_SEED
 from gansweep.errors import ProblemsError
 from gansweep.metrics import registry
 from gansweep.sweep.storage import name_problem
@@ -142,8 +143,8 @@ def trial_config(model: str, layers: dict, params: dict, replicate: int) -> Conf
     preset = params.pop("model", model)
     cfg = resolve(deep_merge(layers, {"model": {"preset": preset}}))
     if params:
-        cfg = cfg.replace(params)
-    return cfg.replace({"train.seed": cfg.train.seed + replicate})
+        cfg = override(cfg, params)
+    return override(cfg, {"train.seed": cfg.train.seed + replicate})
 
 
 def load_spec(path: str | Path) -> SweepSpec:
@@ -333,7 +334,7 @@ def _resolve(preset: Any, layers: dict, where: str, p: list[str], params: dict |
         return None
     try:
         cfg = resolve(deep_merge(layers, {"model": {"preset": preset}}))
-        return (cfg.replace(params) if params else cfg).to_dict()
+        return (override(cfg, params) if params else cfg).to_dict()
     except ConfigError as err:
         p.extend(f"{where}: {q}" for q in err.problems)
         return None
@@ -363,7 +364,7 @@ def _search(raw: Any, preset: Any, layers: dict | None, p: list[str]) -> list[Pa
     if layers is None:
         return params
     # Every bound and option must make a valid config, with every preset the sweep may use.
-    from gansweep.presets import PRESETS
+    from gansweep.config.presets import PRESETS
     presets = [v for v in next((q.values for q in params if q.key == "model"), (preset,))
                if isinstance(v, str) and v in PRESETS]  # an unknown preset is reported once, by its own entry
     for q in params:

@@ -6,7 +6,7 @@ import dataclasses
 import pytest
 import torch
 
-from gansweep.config import ConfigError, resolve
+from gansweep.config import ConfigError, override, resolve
 from gansweep.metrics import domain, evaluator as ev, lenet
 from gansweep.metrics.inception_score import inception_score
 from gansweep.metrics import registry
@@ -98,7 +98,7 @@ def test_evaluator_reports_lenet_metrics(digits_lenet, digits, shared_cache, mak
     with pytest.raises(ValueError, match="class-conditional"):
         ev.Evaluator(cfg, make_dataset(xtr, ytr), "cpu", 10, False, 8)
     with pytest.raises(ValueError, match="aug_generated"):
-        ev.Evaluator(cfg.replace({"eval.aug_generated": 301}), make_dataset(xtr, ytr), "cpu", 10, True, 8)
+        ev.Evaluator(override(cfg, {"eval.aug_generated": 301}), make_dataset(xtr, ytr), "cpu", 10, True, 8)
 
 
 # --- loss.classifier_alpha ------------------------------------------------------------------

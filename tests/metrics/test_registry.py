@@ -6,7 +6,7 @@ import pytest
 from gansweep.metrics import registry
 from gansweep.metrics.domain import DOMAINS
 from gansweep.metrics.lenet import LENET
-from gansweep.presets import PRESETS
+from gansweep.config.presets import PRESETS
 from gansweep.task import build_task
 from tests.conftest import tiny_config
 

@@ -9,9 +9,9 @@ import torch
 from gansweep.config import ConfigError, resolve
 from gansweep.ppgn import losses as ppgn_losses
 from gansweep.ppgn.models import Encoder, Generator, image_critic, latent_critic
-from gansweep.ppgn.presets import PPGN_PRESETS
+from gansweep.config.presets.ppgn import PPGN_PRESETS
 from gansweep.ppgn.trainer import PPGNTrainer
-from gansweep.presets import GAN_PRESETS
+from gansweep.config.presets import GAN_PRESETS
 from gansweep.task import build_task
 from tests.conftest import tiny_config
 from tests.test_data import write_mnist

@@ -1,8 +1,8 @@
-"""Presets of seeds 002 (DCGAN / CDCGAN on MNIST) and 004 (DCGAN vs WGAN on CIFAR-10).
+"""Presets of the MNIST DCGAN report (seed document 002: DCGAN / CDCGAN on MNIST).
 
 Networks: gansweep.models.radford (convolutional) and gansweep.models.dense. Budgets are in
 epochs as the documents give them (train.epochs: an epoch is N / (batch * n_critic)
-iterations). Merged into gansweep.presets.PRESETS.
+iterations). Merged into gansweep.config.presets.PRESETS.
 
 Seed 002 (Strelí & Horvath), Tables 1-2 name the variants:
     DCGAN-MNIST          "Baseline" of Table 1: the lecture DCGAN (Appendix 7.5, H. Kang's
@@ -23,19 +23,11 @@ Seed 002 (Strelí & Horvath), Tables 1-2 name the variants:
 The remaining rows are overrides of these: "W/O Batch N." = model.g_batchnorm/d_batchnorm
 false; Table 1's "G-D Balance" = train.n_critic 3 (Fig. 22), "LR Increased" = optim.lr 0.002.
 Table 2's "G-D Balance" is not given numerically ("updated to emphasize the discriminator").
-
-Seed 004 (Frank & Juracek) section 4.2 table, CIFAR-10 32x32, z ~ N(0, I):
-    DCGAN-CIFAR10        40 epochs, batch 128, Adam 2e-4, D:G 1, cross-entropy
-    WGAN-clip-CIFAR10    100 epochs, batch 64, RMSprop 5e-5, 5:1, weights clipped to 0.01
-    WGAN-GP-CIFAR10      100 epochs, batch 64, Adam 1e-4, 5:1, lambda (our eta) = 10
-"The first WGAN model is implemented practically the same way" and the improved WGAN "has
-exactly the same architecture": all three share the DCGAN networks, batch norm in D included
-(Gulrajani et al. advise against batch norm in a GP critic; the document keeps it, so do we).
 """
 
 from __future__ import annotations
 
-from gansweep.config import deep_merge
+from gansweep.config.schema import deep_merge
 
 
 def _merge(*parts: dict) -> dict:
@@ -47,7 +39,7 @@ def _merge(*parts: dict) -> dict:
 
 # Radford et al.: Adam (0.5, 0.999) at 2e-4, BCE with a non-saturating G loss (seed 002's
 # "-log D(G(z))", Appendix 7.5), D:G 1:1, z of 100, batch norm in G and in D's inner layers.
-_RADFORD = {
+RADFORD = {
     "model": {"arch": "radford", "z_dim": 100, "init": "normal_0.02",
               "g_batchnorm": True, "d_batchnorm": True},
     "loss": {"kind": "gan"},
@@ -57,7 +49,7 @@ _RADFORD = {
 
 # Seed 002: batch 100, Adam 2e-4 (section 3's search chose both). FID is plotted per epoch
 # (Figs. 2, 3), one epoch of MNIST at batch 100 being 600 iterations.
-_MNIST = _merge(_RADFORD, {
+_MNIST = _merge(RADFORD, {
     "data": {"name": "mnist", "aux": "none"},
     "train": {"batch_size": 100},
     "eval": {"every": 600},
@@ -80,16 +72,8 @@ _CDCGAN = _merge(_MNIST, {
     "train": {"epochs": 50},
 })
 
-# Seed 004's DCGAN: 4+4 layers of 4x4 filters, 256-128-64 / 64-128-256 (Radford et al. at
-# 32x32, the document gives no widths). FID every 625 iterations: 1.6 DCGAN epochs, 4 WGAN
-# epochs, 25 points over either budget (both are 15,625 iterations).
-_CIFAR10 = _merge(_RADFORD, {
-    "model": {"g_layers": 4, "d_layers": 4, "kernel": 4, "width": 64},
-    "data": {"name": "cifar10", "aux": "none"},
-    "eval": {"every": 625},
-})
 
-DCGAN_PRESETS: dict[str, dict] = {
+MNIST_DCGAN_PRESETS: dict[str, dict] = {
     "DCGAN-MNIST": _DCGAN_MNIST,
     # Section 2: the compact D keeps the reference's widths minus its 4th layer (the text
     # halves only G's channels); the document does not say otherwise.
@@ -113,18 +97,5 @@ DCGAN_PRESETS: dict[str, dict] = {
         "model": {"arch": "dense", "g_layers": 3, "d_layers": 3, "width": 256,
                   "g_cond": "concat", "d_cond": "concat", "init": "glorot_uniform"},
         "train": {"epochs": 100},
-    }),
-    "DCGAN-CIFAR10": _merge(_CIFAR10, {"train": {"batch_size": 128, "epochs": 40}}),
-    # RMSprop without momentum, as Arjovsky et al.
-    "WGAN-clip-CIFAR10": _merge(_CIFAR10, {
-        "loss": {"kind": "wgan-clip", "clip": 0.01},
-        "optim": {"name": "rmsprop", "lr_g": 5e-5, "lr_d": 5e-5, "momentum": 0.0},
-        "train": {"batch_size": 64, "n_critic": 5, "epochs": 100},
-    }),
-    # Adam's betas are not given; Gulrajani et al.'s (0.5, 0.9) for their DCGAN CIFAR-10 run.
-    "WGAN-GP-CIFAR10": _merge(_CIFAR10, {
-        "loss": {"kind": "wgan-gp", "eta": 10.0},
-        "optim": {"lr_g": 1e-4, "lr_d": 1e-4, "beta1": 0.5, "beta2": 0.9},
-        "train": {"batch_size": 64, "n_critic": 5, "epochs": 100},
     }),
 }

@@ -27,6 +27,8 @@ R^2) and 2000 (CIFAR-10) so that evaluation does not dominate a sweep.
 
 from __future__ import annotations
 
+from gansweep.config.schema import deep_merge
+
 _COMMON = {
     "loss": {"kind": "gan"},
     "optim": {"name": "adam", "beta1": 0.5, "beta2": 0.999, "weight_decay": 1e-5},
@@ -36,8 +38,6 @@ _COMMON = {
 
 
 def _preset(model: dict, lr: float, iterations: int, eval_every: int, samples: int, data: str) -> dict:
-    from gansweep.config import deep_merge
-
     return deep_merge(_COMMON, {
         "model": model, "optim": {"lr_g": lr, "lr_d": lr},
         "train": {"iterations": iterations}, "eval": {"every": eval_every, "samples": samples},
@@ -47,7 +47,7 @@ def _preset(model: dict, lr: float, iterations: int, eval_every: int, samples: i
 _R2 = {"arch": "residual_mlp", "width": 32, "z_dim": 32, "init": "normal_0.1"}
 _IMAGES = {"arch": "residual_dcgan", "width": 64, "z_dim": 100, "init": "normal_0.02", "blocks": 0}
 
-DEPTH_PRESETS: dict[str, dict] = {
+DEPTH_STUDY_PRESETS: dict[str, dict] = {
     "M0_A": _preset({**_R2, "blocks": 0}, 1e-4, 20_000, 1000, 10_000, "swissroll"),
     "M1_A": _preset({**_R2, "blocks": 7}, 1e-4, 20_000, 1000, 10_000, "swissroll"),
     "M_cB": _preset({**_IMAGES, "stages": 1}, 2e-4, 30_000, 1000, 5000, "mnist"),

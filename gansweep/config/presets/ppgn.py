@@ -16,6 +16,8 @@ layer widths exactly (gansweep.ppgn.models); z_dim is h's size, fc1's 64.
 
 from __future__ import annotations
 
+from gansweep.config.schema import deep_merge
+
 _BASE = {
     "model": {"arch": "ppgn", "width": 256, "z_dim": 64, "init": "torch_default"},
     "data": {"name": "mnist", "aux": "none"},
@@ -30,7 +32,6 @@ _BASE = {
 
 
 def _variant(**ppgn) -> dict:
-    from gansweep.config import deep_merge
     return deep_merge(_BASE, {"ppgn": ppgn})
 
 

@@ -1,6 +1,4 @@
-"""Named presets: every model of the seeds is a set of config values, never a code path.
-
-Seed 000 (the MTL-WGAN thesis): Table 4.1 (conditioning), Table 4.2 (defaults, which are
+"""Presets of the MTL-WGAN thesis (source document 000): Table 4.1 (conditioning), Table 4.2 (defaults, which are
 the config defaults and so appear here only where a model departs from them), section 4.0.5
 (normal GANs, AC-GAN.b), Appendix D (ResNet), section 2.0.1 (the chapter-2 classifier).
 A user's keys are merged over these, so `{model: AC-WGAN.b, loss: {omega_d: 0.5}}` works.
@@ -8,10 +6,7 @@ A user's keys are merged over these, so `{model: AC-WGAN.b, loss: {omega_d: 0.5}
 
 from __future__ import annotations
 
-import copy
-
-from gansweep.presets_dcgan import DCGAN_PRESETS
-from gansweep.presets_depth import DEPTH_PRESETS
+from gansweep.config.schema import deep_merge
 
 # Conditioning of Table 4.1. Heads/classifiers count: 1 = fine labels, 2 = fine + auxiliary.
 _CWGAN_A = {"model": {"g_cond": "concat", "d_cond": "concat"}}
@@ -24,15 +19,13 @@ _GAN = {"loss": {"kind": "gan"}, "train": {"n_critic": 1}, "model": {"d_batchnor
 
 
 def _merge(*parts: dict) -> dict:
-    from gansweep.config import deep_merge
-
     out: dict = {}
     for part in parts:
         out = deep_merge(out, part)
     return out
 
 
-PRESETS: dict[str, dict] = {
+THESIS_PRESETS: dict[str, dict] = {
     "WGAN": {},
     "cWGAN.a": _CWGAN_A,
     "cWGAN.b": _merge(_CWGAN_A, {"model": {"d_cond": "dense"}}),
@@ -79,23 +72,6 @@ PRESETS: dict[str, dict] = {
         "data": {"name": "cifar100", "aux": "coarse"},
     },
 }
-PRESETS["ResNet.b"] = _merge(PRESETS["ResNet.a"], {"model": {"aux_heads": 2}})
-PRESETS["STL-classifier"] = _merge(PRESETS["MTL-classifier"], {
+THESIS_PRESETS["ResNet.b"] = _merge(THESIS_PRESETS["ResNet.a"], {"model": {"aux_heads": 2}})
+THESIS_PRESETS["STL-classifier"] = _merge(THESIS_PRESETS["MTL-classifier"], {
     "model": {"sharing": "none", "shared_layers": 0}, "data": {"aux": "none"}})
-PRESETS.update(DCGAN_PRESETS)  # seeds 002 and 004
-PRESETS.update(DEPTH_PRESETS)  # seed 001
-
-
-def preset_values(name: str) -> dict:
-    values = copy.deepcopy(PRESETS[name])
-    values.setdefault("model", {})["preset"] = name
-    return values
-
-
-GAN_PRESETS = [n for n in PRESETS if not n.endswith("classifier")]
-
-# Seed 003's PPGN-h variants train as their own Task (gansweep.ppgn), so they join PRESETS
-# after GAN_PRESETS (the phase trainer's models) has been listed.
-from gansweep.ppgn.presets import PPGN_PRESETS  # noqa: E402
-
-PRESETS.update(PPGN_PRESETS)

@@ -3,7 +3,8 @@ together with the per-field problems (gansweep.config.from_dict calls `cross_che
 
 from __future__ import annotations
 
-from gansweep.config import POINT_DATASETS, Config, ModelConfig
+from gansweep.config.datasets import POINT_DATASETS
+from gansweep.config.schema import Config, ModelConfig
 
 
 def cross_checks(cfg: Config) -> list[str]:
@@ -28,7 +29,6 @@ def cross_checks(cfg: Config) -> list[str]:
         p.append("optim.fused: torch has no fused RMSprop; use auto or foreach")
     p += _point_data_checks(cfg)
     if m.arch == "ppgn":
-        from gansweep.ppgn.checks import ppgn_checks
         p += ppgn_checks(cfg)
     if cfg.loss.classifier_alpha and m.g_cond == "none":
         p.append("loss.classifier_alpha: the LeNet's loss needs a class-conditional generator "
@@ -77,3 +77,21 @@ def _point_data_checks(cfg: Config) -> list[str]:
         if used:
             return [f"model.{used[0]}: the depth-study models ({m.arch}) are unconditional"]
     return []
+
+
+def ppgn_checks(cfg: Config) -> list[str]:
+    """model.arch = ppgn: the PPGN-h report's fixed choices (source document 003)."""
+    p, g = [], cfg.ppgn
+    if cfg.loss.kind != "wgan-gp":
+        # Section 4: "a WGAN-GP architecture as a base" for every experiment (footnote 9).
+        p.append(f"loss.kind: PPGN-h is trained as WGAN-GP (seed 003, section 4), got {cfg.loss.kind!r}")
+    if g.lambda_image == 0 and g.lambda_fc1 == 0:
+        p.append("ppgn.lambda_image: PPGN-h needs a discriminator: lambda_image or lambda_fc1 > 0")
+    if g.random_discriminator and not (g.lambda_image and g.lambda_fc1):
+        p.append("ppgn.random_discriminator: picks between D and D_fc1, so both "
+                 "lambda_image and lambda_fc1 must be > 0")
+    if g.beta_x == 0 and g.beta_h == 0 and g.beta_gan == 0:
+        p.append("ppgn.beta_gan: G has no loss: beta_x, beta_h and beta_gan are all 0")
+    if cfg.data.name in ("cifar10", "cifar100"):
+        p.append(f"data.name: PPGN-h's networks are MNIST's (1 channel); got {cfg.data.name!r}")
+    return p
