@@ -68,13 +68,6 @@ class TaskOrder:
             self._order = self._draw()
         return task
 
-    def provenance(self) -> dict:
-        """Validation loss and accuracy on the test split need no judge nor sample set."""
-        return {}
-
-    def _modules(self) -> dict:
-        return {"model": self.model, "optimizer": self.opt, "scheduler": self.sched}
-
     def state_dict(self) -> dict:
         return {"counts": self.counts, "seed": self.seed, "epoch": self.epoch, "pos": self.pos}
 
@@ -209,6 +202,10 @@ class ClassifierTrainer:
         finally:
             self.model.train()
         return dict(zip(named, torch.stack(list(named.values())).tolist()))
+
+    def provenance(self) -> dict:
+        """Validation loss and accuracy on the test split need no judge nor sample set."""
+        return {}
 
     def _modules(self) -> dict:
         return {"model": self.model, "optimizer": self.opt, "scheduler": self.sched}
