@@ -160,6 +160,7 @@ def sample_section(res: Results, exp: Experiment, images: Path) -> list[tuple]:
 def generator_figures(exp: Experiment, ckpt: str, iteration: int, prefix: Path) -> list[tuple]:
     from gansweep.data import load_dataset
     from gansweep.run import load_trainer  # the one use of the trainer (DESIGN.md)
+    from gansweep.task import GenerativeTask
 
     scratch = Path(tempfile.mkdtemp(prefix="gansweep-ckpt-"))
     try:
@@ -169,7 +170,11 @@ def generator_figures(exp: Experiment, ckpt: str, iteration: int, prefix: Path) 
         return [("p", f"Checkpoint `{ckpt}` could not be used: {type(err).__name__}: {err}")]
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-    if hasattr(real, "points"):  # seed 001's R^2 data: the thesis's scatter (Figure 5.1)
+    if not isinstance(task, GenerativeTask):  # the chapter-2 classifier: nothing to draw
+        return [("p", f"`{task.cfg.model.preset}` is a classifier (model.arch "
+                      f"{task.cfg.model.arch}): it has no generator, so no samples; its "
+                      "validation accuracy and loss are in the tables and curves above.")]
+    if real.is_points:  # seed 001's R^2 data: the thesis's scatter (Figure 5.1)
         from analysis.points import plot_points
         plot_points(task, real.points, Path(f"{prefix}points.png"))
         return [("img", f"{prefix}points.png", f"10,000 samples at iteration {iteration} over the data")]

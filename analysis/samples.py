@@ -15,6 +15,7 @@ import torch
 from matplotlib.figure import Figure
 
 from analysis.plots import save
+from gansweep import data
 from gansweep.latent import sample_latents
 
 GRID_CLASSES = 10  # Appendix A: "random generations of the first ten classes"
@@ -24,8 +25,7 @@ Z_VALUES = np.linspace(-2.5, 2.5, 11)
 
 def to_uint8(images: torch.Tensor) -> np.ndarray:
     """[-1, 1] floats (N, C, H, W) -> uint8 (N, H, W, C), rounded as torchvision's save_image."""
-    x = ((images.detach().float().cpu() + 1.0) * 127.5 + 0.5).clamp(0, 255).to(torch.uint8)
-    return x.permute(0, 2, 3, 1).numpy()
+    return data.to_uint8(images.detach().cpu()).permute(0, 2, 3, 1).numpy()
 
 
 def latents(task, n: int, seed: int) -> torch.Tensor:

@@ -12,6 +12,7 @@ whose digest fails, logs its name, moves it aside (`.corrupt`) and takes the nex
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
 import logging
@@ -53,6 +54,28 @@ def set_rng_state(state: dict) -> None:
     torch.set_rng_state(state["torch"])
     if "cuda" in state and torch.cuda.is_available():
         torch.cuda.set_rng_state_all(state["cuda"])
+
+
+@contextlib.contextmanager
+def preserved_rng():
+    """Run the block (an evaluation) without moving any global RNG: a run evaluated at
+    iteration k continues exactly as one that was not."""
+    state = rng_state()
+    try:
+        yield
+    finally:
+        set_rng_state(state)
+
+
+def modules_state(named: dict) -> dict:
+    """{name: state_dict()} of networks, optimizers or schedulers: a task's checkpoint part."""
+    return {name: m.state_dict() for name, m in named.items()}
+
+
+def load_modules_state(named: dict, states: dict) -> None:
+    """The inverse of modules_state: every named module must have its entry."""
+    for name, m in named.items():
+        m.load_state_dict(states[name])
 
 
 def _atomic_write(data: bytes, path: Path) -> None:

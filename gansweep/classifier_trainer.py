@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from gansweep.checkpoint import seed_everything
+from gansweep.checkpoint import load_modules_state, modules_state, seed_everything
 from gansweep.config import Config, OptimConfig
 from gansweep.data import load_dataset, to_float
 from gansweep.models.mtl_classifier import MTLClassifier
@@ -203,9 +203,15 @@ class ClassifierTrainer:
             self.model.train()
         return dict(zip(named, torch.stack(list(named.values())).tolist()))
 
+    def provenance(self) -> dict:
+        """Validation loss and accuracy on the test split need no judge nor sample set."""
+        return {}
+
+    def _modules(self) -> dict:
+        return {"model": self.model, "optimizer": self.opt, "scheduler": self.sched}
+
     def state_dict(self) -> dict:
-        return {"model": self.model.state_dict(), "optimizer": self.opt.state_dict(),
-                "scheduler": self.sched.state_dict(), "iteration": self.iteration,
+        return {**modules_state(self._modules()), "iteration": self.iteration,
                 "samplers": [s.state_dict() for s in self.samplers],
                 "order": self.order.state_dict(),
                 # Each task's latest step scalars, so the first log line after a resume
@@ -213,9 +219,7 @@ class ClassifierTrainer:
                 "last_scalars": dict(self._last)}
 
     def load_state_dict(self, state: dict) -> None:
-        self.model.load_state_dict(state["model"])
-        self.opt.load_state_dict(state["optimizer"])
-        self.sched.load_state_dict(state["scheduler"])
+        load_modules_state(self._modules(), state)
         self.iteration = state["iteration"]
         for sampler, s in zip(self.samplers, state["samplers"], strict=True):
             sampler.load_state_dict(s)

@@ -60,6 +60,10 @@ class ImageDataset:
     class_names: list[str]
     aux_class_names: list[str]
 
+    # Images, not points in R^2 (gansweep.data_points.PointDataset says True): the one
+    # test of which kind of data a model, an evaluator or a figure has in hand.
+    is_points = False
+
     @property
     def channels(self) -> int:
         return self.images.shape[1]
@@ -85,8 +89,19 @@ def to_float(images: torch.Tensor) -> torch.Tensor:
     return images.float() / 127.5 - 1.0
 
 
-def to_uint8(images: torch.Tensor) -> torch.Tensor:
-    return ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+def to_uint8(images: torch.Tensor, rounding: str = "half_up") -> torch.Tensor:
+    """Float images in [-1, 1] -> uint8 [0, 255]: the one conversion (metrics, figures, resize).
+
+    "half_up" rounds as torchvision's save_image does (add 0.5, truncate): what every metric
+    and figure sees of a generated image. "half_even" is torch.round, which `resize` has
+    always used for the datasets it resizes; kept so resized data stay bit-identical.
+    """
+    if rounding == "half_even":
+        return ((images.float().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    if rounding != "half_up":
+        raise ValueError(f"rounding: 'half_up' or 'half_even', got {rounding!r}")
+    x = (images.detach().float() + 1.0) * 127.5 + 0.5
+    return x.clamp_(0, 255).to(torch.uint8)
 
 
 def default_root() -> Path:
@@ -210,6 +225,6 @@ def load_dataset(cfg: DataConfig, split: str = "train") -> ImageDataset:
 
 def resize(images: torch.Tensor, size: int, chunk: int = 4096) -> torch.Tensor:
     out = [to_uint8(F.interpolate(to_float(part), size=(size, size), mode="bilinear",
-                                  antialias=True, align_corners=False))
+                                  antialias=True, align_corners=False), rounding="half_even")
            for part in images.split(chunk)]
     return torch.cat(out)

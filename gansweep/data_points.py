@@ -39,6 +39,7 @@ class PointDataset:
     aux_labels: None = None
     num_classes: int = 0
     num_aux_classes: int = 0
+    is_points = True  # class attribute (no annotation): not a dataclass field
 
     @property
     def dim(self) -> int:

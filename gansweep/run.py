@@ -32,6 +32,7 @@ from gansweep import checkpoint as ckpt
 from gansweep.config import Config, ConfigError, from_dict, steps_per_epoch
 from gansweep.errors import CheckpointMissing, RunDirConflict
 from gansweep.metrics.provenance import IncomparableScores, differences
+from gansweep.models.families import family
 from gansweep.task import Task, build_task, resolve_device
 
 log = logging.getLogger(__name__)
@@ -144,8 +145,8 @@ def check_inputs(cfg: Config) -> None:
     """What a run reads besides its config, checked before anything is written or trained:
     the metrics asked for exist, and their Inception weights are on disk. (The dataset is
     loaded by build_task, also before any write.)"""
-    if not cfg.eval.every or cfg.model.arch in ("mtl_classifier", "ppgn"):
-        return
+    if not cfg.eval.every or family(cfg.model.arch).task != "gan":
+        return  # the classifier's metrics need no file; PPGN-h's encoder is trained on demand
     from gansweep.metrics.registry import requestable
     known = requestable(cfg.data.name)
     bad = [m for m in cfg.eval.metrics if m not in known]
@@ -214,8 +215,7 @@ def run_training(cfg: Config, out_dir: str | Path, iterations: int | None = None
         if evaluate:
             metrics = task.evaluate()
             result.last_eval = metrics
-            if hasattr(task, "provenance"):
-                run.write_provenance(task.provenance())
+            run.write_provenance(task.provenance())
             run.append({"kind": "eval", "iteration": it, "time": time.perf_counter() - started,
                         "epoch": round(it / per_epoch, 4), **metrics})
         if evaluate or it % t.checkpoint_every == 0 or last:
@@ -229,7 +229,7 @@ def run_training(cfg: Config, out_dir: str | Path, iterations: int | None = None
     return result
 
 
-def load_trainer(path: str | Path, device: torch.device | str | None = None):
+def load_trainer(path: str | Path, device: torch.device | str | None = None) -> Task:
     """A trained task from a run directory (newest checkpoint) or a checkpoint file."""
     path = Path(path)
     if path.is_dir():

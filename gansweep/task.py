@@ -1,21 +1,40 @@
-"""What the run loop needs from anything it trains: the GAN trainer and the ch.-2 classifier.
+"""What the run loop needs from anything it trains: the Task protocol, and GenerativeTask
+for the tasks that sample.
+
+    Task            gansweep.trainer.Trainer (the GAN phases), gansweep.classifier_trainer.
+                    ClassifierTrainer (chapter 2), gansweep.ppgn.trainer.PPGNTrainer (seed 003)
+    GenerativeTask  Trainer and PPGNTrainer: they draw images (or points) from latents
 
 The loop (gansweep.run) owns logging, evaluation cadence, checkpoints and stopping; a task
-owns one training step, its scalars and its state. Nothing here knows about Ray.
+owns one training step, its scalars and its state. Which task trains a config is the model
+family's (gansweep.models.families). Callers that need samples (`gansweep eval`, `augment`,
+the report's figures) ask `isinstance(task, GenerativeTask)`: the protocol is the declared
+capability, never a probe for one attribute. Nothing here knows about Ray.
+
+The pieces every task shares live once, beside what they belong to: freezing a critic for
+the generator's step (gansweep.models.layers.frozen), evaluating without moving training's
+RNG streams (gansweep.checkpoint.preserved_rng), state dicts of named networks and
+optimizers (gansweep.checkpoint.modules_state), [-1, 1] -> uint8 (gansweep.data.to_uint8).
 """
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import torch
 
+from gansweep.classifier_trainer import ClassifierTrainer
 from gansweep.config import Config
 from gansweep.errors import InputError
+from gansweep.models.families import family
+from gansweep.ppgn.trainer import PPGNTrainer
+from gansweep.trainer import Trainer
 
 
+@runtime_checkable
 class Task(Protocol):
     cfg: Config
+    device: torch.device
     iteration: int  # completed steps
 
     def step(self) -> None:
@@ -25,12 +44,37 @@ class Task(Protocol):
         """The last step's scalars as floats: the one host sync, called every log_every."""
 
     def evaluate(self) -> dict[str, float]:
-        """Evaluation metrics (called every eval.every iterations)."""
+        """Evaluation metrics (called every eval.every iterations); moves no global RNG."""
+
+    def provenance(self) -> dict:
+        """Metric name -> how it was computed (gansweep.metrics.provenance); {} when the
+        metrics need no judge or sample set (the classifier's validation accuracy)."""
 
     def state_dict(self) -> dict:
         """Networks, optimizers, schedulers, iteration, data position (not global RNGs)."""
 
     def load_state_dict(self, state: dict) -> None: ...
+
+
+@runtime_checkable
+class GenerativeTask(Task, Protocol):
+    """A task with a generator: samples of class y from latents z of the config's prior
+    (model.z_dim, model.z_dist; gansweep.latent.sample_latents)."""
+
+    dataset: object  # the training split: ImageDataset or PointDataset (`.is_points`)
+    num_classes: int  # 0 for points
+    conditional: bool  # whether sample() uses y
+
+    def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
+        """Images in [-1, 1] (or points) for latents z and, when conditional, classes y."""
+
+    def make_evaluator(self, cfg: Config | None = None, **kwargs):
+        """The evaluator of this task's samples under `cfg` (default the run's); kwargs
+        z_seed, samples, inception_weights as gansweep.metrics.evaluator.Evaluator takes."""
+
+
+# model family's task (gansweep.models.families.Family.task) -> the class that trains it
+TASKS: dict[str, type] = {"gan": Trainer, "classifier": ClassifierTrainer, "ppgn": PPGNTrainer}
 
 
 class DeviceUnavailable(InputError, RuntimeError):
@@ -48,11 +92,4 @@ def resolve_device(name: str) -> torch.device:
 
 def build_task(cfg: Config, device: torch.device | None = None) -> Task:
     device = device or resolve_device(cfg.train.device)
-    if cfg.model.arch == "ppgn":
-        from gansweep.ppgn.trainer import PPGNTrainer
-        return PPGNTrainer(cfg, device)
-    if cfg.model.arch == "mtl_classifier":
-        from gansweep.classifier_trainer import ClassifierTrainer
-        return ClassifierTrainer(cfg, device)
-    from gansweep.trainer import Trainer
-    return Trainer(cfg, device)
+    return TASKS[family(cfg.model.arch).task](cfg, device)

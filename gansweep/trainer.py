@@ -34,13 +34,13 @@ import contextlib
 import torch
 
 from gansweep import losses
-from gansweep.checkpoint import rng_state, seed_everything, set_rng_state
+from gansweep.checkpoint import load_modules_state, modules_state, preserved_rng, seed_everything
 from gansweep.config import Config
 from gansweep.critic_schedule import critic_steps
 from gansweep.data import ImageDataset, load_dataset, to_float
-from gansweep.data_points import PointDataset
 from gansweep.latent import sample_latents
 from gansweep.models import build_gan, data_shape
+from gansweep.models.layers import frozen
 from gansweep.optim import lr_factor, make_optimizer, set_lr
 from gansweep.sampler import BatchSampler
 from gansweep.stability import LossWindow, probabilities
@@ -151,35 +151,37 @@ class Trainer:
         Evaluation must not perturb training: the global RNG state is restored afterwards,
         so a run evaluated at iteration k continues exactly as one that was not.
         """
-        if self._evaluator is None and isinstance(self.dataset, PointDataset):
-            from gansweep.metrics.points import PointEvaluator
-            self._evaluator = PointEvaluator(self.cfg, self.dataset, self.device)
         if self._evaluator is None:
-            from gansweep.metrics.evaluator import Evaluator
-            self._evaluator = Evaluator(self.cfg, self.dataset, self.device, self.num_classes,
-                                        self.conditional, self.cfg.model.z_dim)
-        state = rng_state()
-        try:
+            self._evaluator = self.make_evaluator()
+        with preserved_rng():
             return self._evaluator.evaluate(self.sample)
-        finally:
-            set_rng_state(state)
+
+    def make_evaluator(self, cfg: Config | None = None, **kwargs):
+        """The evaluator of this task's samples: mode coverage for seed 001's points, else
+        gansweep.metrics' image metrics. `cfg` (default the run's) and `kwargs` (z_seed,
+        samples, inception_weights) let `gansweep eval` score fresh latents."""
+        cfg = cfg or self.cfg
+        if self.dataset.is_points:
+            from gansweep.metrics.points import PointEvaluator
+            kwargs.pop("inception_weights", None)  # no Inception network on points
+            return PointEvaluator(cfg, self.dataset, self.device, **kwargs)
+        from gansweep.metrics.evaluator import Evaluator
+        return Evaluator(cfg, self.dataset, self.device, self.num_classes, self.conditional,
+                         cfg.model.z_dim, **kwargs)
 
     def provenance(self) -> dict:
         return self._evaluator.provenance() if self._evaluator is not None else {}
 
     def state_dict(self) -> dict:
         return {"iteration": self.iteration,
-                "nets": {n: net.state_dict() for n, net in self.nets.named().items()},
-                "opts": {n: opt.state_dict() for n, opt in self.opts.items()},
+                "nets": modules_state(self.nets.named()), "opts": modules_state(self.opts),
                 "sampler": self.sampler.state_dict(),
                 "choice": self.choice.get_state(),
                 **({"loss_window": self.loss_window.state_dict()} if self.loss_window else {})}
 
     def load_state_dict(self, state: dict) -> None:
-        for name, net in self.nets.named().items():
-            net.load_state_dict(state["nets"][name])
-        for name, opt in self.opts.items():
-            opt.load_state_dict(state["opts"][name])
+        load_modules_state(self.nets.named(), state["nets"])
+        load_modules_state(self.opts, state["opts"])
         self.sampler.load_state_dict(state["sampler"])
         self.choice.set_state(state["choice"])
         if self.loss_window is not None:
@@ -195,7 +197,7 @@ class Trainer:
 
     def _batch(self, size: int):
         idx = self.sampler.next(size)
-        if isinstance(self.data, PointDataset):  # float points, no labels
+        if self.data.is_points:  # float points, no labels
             return self.data.points[idx], None, None
         aux = self.data.aux_labels[idx] if self.data.aux_labels is not None else None
         x = to_float(self.data.images[idx])
@@ -256,7 +258,7 @@ class Trainer:
     def _generator_loss(self, n, y, y_aux) -> torch.Tensor:
         cfg, D, G = self.cfg, self.D, self.G
         fake = G(self._noise(n), y)
-        with _frozen(self.nets.D):
+        with frozen(self.nets.D):
             d_fake, aux_fake = D(fake, y)
         d_fake = d_fake.float()
         if cfg.loss.kind == "gan":
@@ -348,17 +350,3 @@ class Trainer:
         o = self.cfg.optim
         return {"D": o.lr_d, "G": o.lr_g, "G_via_C": o.lr_g}.get(name, o.lr_c)
 
-
-class _frozen:
-    """No parameter gradients for `net` inside the block (the G step need not fill D's)."""
-
-    def __init__(self, net: torch.nn.Module):
-        self.params = [p for p in net.parameters() if p.requires_grad]
-
-    def __enter__(self):
-        for p in self.params:
-            p.requires_grad_(False)
-
-    def __exit__(self, *exc):
-        for p in self.params:
-            p.requires_grad_(True)

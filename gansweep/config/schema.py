@@ -192,7 +192,7 @@ class EvalConfig:
 @dataclass(frozen=True)
 class PPGNConfig:
     """Seed 003 (PPGN-h with latent discriminators): loss weights, encoder recipe, sampler.
-    Defaults are section 4.1's Vanilla PPGN-h; the variants are presets (gansweep.ppgn.presets).
+    Defaults are section 4.1's Vanilla PPGN-h; the variants are presets (gansweep.config.presets.ppgn).
     The code h (E's fc1, G's input) has model.z_dim units: 64 in the presets."""
     beta_x: float = opt(1.0, ge(0.0), doc="beta_1: weight of the image loss L_x")
     beta_h: float = opt(0.1, ge(0.0), doc="beta_2: weight of the code loss L_h")

@@ -15,16 +15,16 @@ import numpy as np
 import torch
 from torch import nn
 
+from gansweep.data import to_uint8
+
 METRICS_VERSION = "1"  # bump when any metric's definition changes: invalidates every cache key
 
 # pytorch_fid.fid_score.IMAGE_EXTENSIONS, so `gansweep fid DIR` reads what `pytorch-fid DIR` reads.
 IMAGE_EXTENSIONS = ("bmp", "jpg", "jpeg", "pgm", "png", "ppm", "tif", "tiff", "webp")
 
 
-def quantize(images: torch.Tensor) -> torch.Tensor:
-    """Float images in [-1, 1] -> uint8 in [0, 255], rounding as torchvision's save_image does."""
-    x = (images.detach().float() + 1.0) * 127.5 + 0.5
-    return x.clamp_(0, 255).to(torch.uint8)
+# Float images in [-1, 1] -> uint8 in [0, 255], rounding as torchvision's save_image does.
+quantize = to_uint8
 
 
 def to_unit(images_uint8: torch.Tensor) -> torch.Tensor:

@@ -77,10 +77,11 @@ def main(args: argparse.Namespace) -> int:
     from gansweep.metrics.domain import Recipe, training_data
     from gansweep.metrics.lenet import load_lenet
     from gansweep.run import load_trainer
+    from gansweep.task import GenerativeTask
 
     path = Path(args.path)
     trainer = load_trainer(path, device=args.device)
-    if not getattr(trainer, "conditional", False):
+    if not (isinstance(trainer, GenerativeTask) and trainer.conditional):
         print(f"gansweep augment: {path} holds no class-conditional generator", file=sys.stderr)
         return 2
     cfg = trainer.cfg

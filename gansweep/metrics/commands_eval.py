@@ -14,9 +14,9 @@ import json
 import sys
 
 from gansweep.cli import bounded_int, device_arg
-from gansweep.config.constraints import MAX_SAMPLES, MAX_SEED
 from gansweep.config import override
-from gansweep.metrics.evaluator import EVAL_Z_SEED, Evaluator
+from gansweep.config.constraints import MAX_SAMPLES, MAX_SEED
+from gansweep.metrics.evaluator import EVAL_Z_SEED
 from gansweep.metrics.inception import InceptionWeightsMissing
 
 
@@ -36,13 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from gansweep.run import load_trainer
+    from gansweep.task import GenerativeTask
 
     if args.seed == EVAL_Z_SEED:
         print(f"gansweep eval: --seed {EVAL_Z_SEED} is the training evaluations' latent set; "
               "fresh samples need another seed", file=sys.stderr)
         return 2
     trainer = load_trainer(args.path, device=args.device)
-    if not hasattr(trainer, "sample"):
+    if not isinstance(trainer, GenerativeTask):
         print(f"gansweep eval: {args.path} holds no generator", file=sys.stderr)
         return 2
     overrides = {}
@@ -52,14 +53,8 @@ def main(args: argparse.Namespace) -> int:
         overrides["eval.cache_dir"] = args.cache_dir
     cfg = override(trainer.cfg, overrides) if overrides else trainer.cfg
     try:
-        device = getattr(trainer, "device", None) or args.device or "cpu"
-        if hasattr(trainer.dataset, "points"):  # seed 001's R^2 models: mode coverage
-            from gansweep.metrics.points import PointEvaluator
-            evaluator = PointEvaluator(cfg, trainer.dataset, device, z_seed=args.seed, samples=args.samples)
-        else:
-            evaluator = Evaluator(cfg, trainer.dataset, device, trainer.num_classes,
-                                  trainer.conditional, cfg.model.z_dim, z_seed=args.seed,
-                                  samples=args.samples, inception_weights=args.inception_weights)
+        evaluator = trainer.make_evaluator(cfg, z_seed=args.seed, samples=args.samples,
+                                           inception_weights=args.inception_weights)
     except (InceptionWeightsMissing, ValueError) as err:
         print(f"gansweep eval: {err}", file=sys.stderr)
         return 2

@@ -2,9 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+
+@contextlib.contextmanager
+def frozen(*nets: nn.Module):
+    """No parameter gradients for `nets` inside the block: a generator step backpropagates
+    through its critics without filling their .grad (nor paying for it)."""
+    params = [p for net in nets for p in net.parameters() if p.requires_grad]
+    for p in params:
+        p.requires_grad_(False)
+    try:
+        yield
+    finally:
+        for p in params:
+            p.requires_grad_(True)
 
 
 def init_weights(module: nn.Module, scheme: str) -> None:

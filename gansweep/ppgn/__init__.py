@@ -8,5 +8,5 @@
     presets.py    Vanilla PPGN-h, PPGN-h-D_fc1 (adv / full / no L_gan), -combined, -random
     checks.py     config cross-checks for model.arch = ppgn
 
-Nothing is imported here, so gansweep.presets can import ppgn.presets without cycles.
+Its presets are gansweep/config/presets/ppgn.py and its config checks config/checks.py.
 """

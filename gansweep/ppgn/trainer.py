@@ -25,16 +25,15 @@ switches (train.amp, channels_last, compile) are not used here: PPGN-h runs in f
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 
 import torch
 
-from gansweep.checkpoint import rng_state, seed_everything, set_rng_state
+from gansweep.checkpoint import load_modules_state, modules_state, preserved_rng, seed_everything
 from gansweep.config import Config
 from gansweep.critic_schedule import critic_steps, is_burst
 from gansweep.data import ImageDataset, load_dataset, to_float
-from gansweep.models.layers import init_weights
+from gansweep.models.layers import frozen, init_weights
 from gansweep.optim import lr_factor, make_optimizer, set_lr
 from gansweep.ppgn import losses as ppgn_losses
 from gansweep.ppgn.encoder import load_encoder
@@ -150,7 +149,7 @@ class PPGNTrainer:
 
         def gan() -> torch.Tensor:
             scores = {}
-            with _frozen([d.net for d in adversaries]):
+            with frozen(*(d.net for d in adversaries)):
                 for d in adversaries:
                     scores[d.name] = d.net(x_hat if d.space == "image" else h_hat())
             return ppgn_losses.adversarial_loss(scores, {d.name: d.weight for d in adversaries})
@@ -200,31 +199,31 @@ class PPGNTrainer:
         """gansweep.metrics on MALA-approx samples of the evaluator's fixed (z, y) set
         (fid_/is_<dataset>, cond_acc, intra_fid, diversity, nn_ratio), plus E's test accuracy."""
         if self._evaluator is None:
-            from gansweep.metrics.evaluator import Evaluator
-            self._evaluator = Evaluator(self.cfg, self.dataset, self.device, self.num_classes,
-                                        True, self.cfg.model.z_dim)
-        state = rng_state()
-        try:
+            self._evaluator = self.make_evaluator()
+        with preserved_rng():
             out = self._evaluator.evaluate(self.sample)
-        finally:
-            set_rng_state(state)
         out["encoder_test_acc"] = self.encoder_accuracy
         return out
+
+    def make_evaluator(self, cfg: Config | None = None, **kwargs):
+        """gansweep.metrics' image metrics of MALA-approx samples; `cfg` and `kwargs`
+        (z_seed, samples, inception_weights) as in gansweep.trainer.Trainer.make_evaluator."""
+        from gansweep.metrics.evaluator import Evaluator
+        cfg = cfg or self.cfg
+        return Evaluator(cfg, self.dataset, self.device, self.num_classes, self.conditional,
+                         cfg.model.z_dim, **kwargs)
 
     def provenance(self) -> dict:
         return self._evaluator.provenance() if self._evaluator is not None else {}
 
     def state_dict(self) -> dict:
         return {"iteration": self.iteration,
-                "nets": {n: net.state_dict() for n, net in self.nets().items()},
-                "opts": {n: opt.state_dict() for n, opt in self.opts.items()},
+                "nets": modules_state(self.nets()), "opts": modules_state(self.opts),
                 "sampler": self.sampler.state_dict(), "choice": self.choice.get_state()}
 
     def load_state_dict(self, state: dict) -> None:
-        for name, net in self.nets().items():
-            net.load_state_dict(state["nets"][name])
-        for name, opt in self.opts.items():
-            opt.load_state_dict(state["opts"][name])
+        load_modules_state(self.nets(), state["nets"])
+        load_modules_state(self.opts, state["opts"])
         self.sampler.load_state_dict(state["sampler"])
         self.choice.set_state(state["choice"])
         self.iteration = state["iteration"]
@@ -249,15 +248,3 @@ class _Lazy:
             self.value = self.make()
         return self.value
 
-
-@contextlib.contextmanager
-def _frozen(nets: list[torch.nn.Module]):
-    """No parameter gradients for `nets` inside the block (G's step need not fill the critics')."""
-    params = [p for net in nets for p in net.parameters() if p.requires_grad]
-    for q in params:
-        q.requires_grad_(False)
-    try:
-        yield
-    finally:
-        for q in params:
-            q.requires_grad_(True)

@@ -456,23 +456,15 @@ def _short(value) -> str:
 
 # --- smoke test ------------------------------------------------------------------------------
 
-SMOKE_CONFIG = {
-    "model.width": 4, "model.g_width": 4, "model.z_dim": 8, "model.d_cond_units": 8,
-    "model.classifier_widths": [4, 8, 8, 8],
-    "train.batch_size": 8, "train.batch_size_g": None, "train.n_critic": 2, "train.log_every": 1, "train.device": "cpu",
-    "train.critic_burst": 2,  # the wgan critic schedule's 100-step bursts, at toy scale
-    "ppgn.encoder_width": 8, "ppgn.mala_steps": 10,  # PPGN-h's encoder and sampler, at toy scale
-    "eval.samples": 50, "eval.batch_size": 50, "eval.real_samples": 300,
-}
-
-
 def smoke_test(spec: SweepSpec, iterations: int = 4) -> SweepSpec:
     """The same sweep at toy scale: tiny networks on the embedded digits, a few iterations,
     CPU only, two trials (two sampled configs, or one config twice when the spec has
     replicates; a grid keeps its first two points). Inception metrics become their
     digits-classifier counterparts, so no weights file is needed."""
+    from gansweep.models.families import smoke_config  # each family's toy size (loads torch)
+
     eval_every = max(1, iterations // 2)
-    layers = deep_merge(spec.layers, nest(SMOKE_CONFIG))
+    layers = deep_merge(spec.layers, nest(smoke_config()))
     data = layers.setdefault("data", {})
     # Seed 001's R^2 points are generated and tiny already: a smoke test keeps them.
     if data.get("name", "digits") not in ("digits", *POINT_DATASETS):

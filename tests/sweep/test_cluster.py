@@ -18,13 +18,14 @@ import ray
 import yaml
 from ray.cluster_utils import Cluster
 
-from gansweep.sweep.spec import SMOKE_CONFIG, parse_spec
+from gansweep.models.families import smoke_config
+from gansweep.sweep.spec import parse_spec
 from gansweep.sweep.storage import TRIALS_FILE, Location
 from gansweep.sweep.tuner import run_sweep
 
 pytestmark = pytest.mark.slow
 TINY = {"name": "tiny", "model": "AC-WGAN.a", "data": {"name": "digits"},
-        "config": {**SMOKE_CONFIG, "train.log_every": 2}, "iterations": 8, "eval_every": 2,
+        "config": {**smoke_config(), "train.log_every": 2}, "iterations": 8, "eval_every": 2,
         "metric": "fid_digits", "search": {"optim.lr_d": {"loguniform": [1e-4, 1e-3]}},
         "num_samples": 2, "replicates": 2, "max_failures": 3, "resources": {"cpu": 1}}
 
