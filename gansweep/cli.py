@@ -1,4 +1,7 @@
-"""`gansweep <command>`: one entry point, each command implemented in the module that owns it.
+"""`gansweep <command>`: sweeps of PyTorch GAN training on Ray Tune + Optuna.
+
+One entry point and the one command table (COMMANDS); each command is a module of
+gansweep/commands/.
 
 A command module defines `add_arguments(parser)` and `main(args) -> int`; it is imported only
 when its command runs, so `gansweep --help` stays fast and Ray is never imported for `train`.
@@ -27,36 +30,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("gansweep.commands.status", "table of a sweep's trials"),
     "validate": ("gansweep.commands.validate", "check sweep specs without starting anything"),
     "train": ("gansweep.commands.train", "train one config without Ray (resumes in its DIR)"),
-    "eval": ("gansweep.metrics.commands_eval", "re-evaluate a saved generator on fresh samples"),
-    "fid": ("gansweep.metrics.commands_fid", "FID between two image folders or statistics files"),
+    "eval": ("gansweep.commands.eval", "re-evaluate a saved generator on fresh samples"),
+    "fid": ("gansweep.commands.fid", "FID between two image folders or statistics files"),
     "presets": ("gansweep.commands.presets", "list the named model presets"),
-    "augment": ("gansweep.metrics.commands_augment",
+    "augment": ("gansweep.commands.augment",
                 "seed 002's data-augmentation grid: LeNet test accuracy on real + generated"),
-    "collect": ("analysis.commands_collect", "experiment directories -> Parquet tables of evals and trials"),
-    "report": ("analysis.commands_report", "tables, figures and samples of an experiment as Markdown + HTML"),
+    "collect": ("gansweep.commands.collect", "experiment directories -> Parquet tables of evals and trials"),
+    "report": ("gansweep.commands.report", "tables, figures and samples of an experiment as Markdown + HTML"),
 }
-
-
-def bounded_int(lo: int, hi: int):
-    """An argparse type: an integer in [lo, hi], else argparse's usage error (exit 2)."""
-    def parse(text: str) -> int:
-        try:
-            value = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
-        if not lo <= value <= hi:
-            raise argparse.ArgumentTypeError(f"must be in [{lo}, {hi}], got {value}")
-        return value
-    return parse
-
-
-def device_arg(text: str) -> str:
-    """An argparse type: a device name as train.device accepts it."""
-    from gansweep.config.constraints import device_name
-    problem = device_name(text)
-    if problem:
-        raise argparse.ArgumentTypeError(problem)
-    return text
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import sys
 import time
 
-from gansweep.cli import bounded_int, device_arg
+from gansweep.commands.args import bounded_int, device_arg
 from gansweep.config import ConfigError, describe, load_yaml, nest, override
 from gansweep.config.constraints import MAX_ITERATIONS
 from gansweep.run import run_training

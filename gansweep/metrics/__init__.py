@@ -10,8 +10,11 @@
     cache.py            real statistics and trained classifiers, shared across trials
     provenance.py       what every score was computed with; refuses mismatched comparisons
     evaluator.py        Evaluator: the metrics that apply, on a fixed latent set
-    commands_fid.py     `gansweep fid A B`;  commands_eval.py: `gansweep eval RUN`;
-                        commands_augment.py: `gansweep augment RUN`
+    points.py           R² mode coverage (the depth study)
+    registry.py         every metric: name, direction, needs, feature net, meaning, reference
+    judges.py           the shipped digits judges (weights/), checked by sha256;
+                        train_judges.py their recipe
+(their commands, `gansweep fid | eval | augment`, are in gansweep/commands/)
 
 Every metric's docstring names the reference it matches; tests/metrics checks each against
 that reference on the same inputs. Nothing here downloads anything unless asked.

@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from gansweep.cli import bounded_int, device_arg
+from gansweep.commands.args import bounded_int, device_arg
 from gansweep.config.constraints import MAX_BATCH
 from gansweep.metrics.base import load_image_folder
 from gansweep.metrics.fid import frechet_distance, frechet_distance_torch, statistics_numpy

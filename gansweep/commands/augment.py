@@ -19,7 +19,7 @@ import json
 import sys
 from pathlib import Path
 
-from gansweep.cli import bounded_int, device_arg
+from gansweep.commands.args import bounded_int, device_arg
 from gansweep.config.constraints import MAX_BATCH, MAX_SAMPLES
 from gansweep.metrics import augmentation as aug
 

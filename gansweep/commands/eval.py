@@ -13,7 +13,7 @@ import argparse
 import json
 import sys
 
-from gansweep.cli import bounded_int, device_arg
+from gansweep.commands.args import bounded_int, device_arg
 from gansweep.config import override
 from gansweep.config.constraints import MAX_SAMPLES, MAX_SEED
 from gansweep.metrics.evaluator import EVAL_Z_SEED
