@@ -20,10 +20,11 @@ demo: $(VENV)/.installed
 	$(PY) -m gansweep.cli report demo/quickstart
 
 # The report test opens the HTML in headless Chromium; it skips (saying why) where none can be installed.
-# The judges' tests run again on the other kernel families torch picks from: their margins
+# The layering (.importlinter) is checked first. The judges' tests run again on the other kernel families torch picks from: their margins
 # must hold on any CPU, not only on this one's (AVX-512, AVX2, or neither).
 test: $(VENV)/.installed
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium) || true
+	$(VENV)/bin/lint-imports --no-cache --config .importlinter
 	$(PY) -m pytest -q -ra
 	for cap in avx2 default; do \
 	  echo "judge tests under ATEN_CPU_CAPABILITY=$$cap"; \
