@@ -1,4 +1,4 @@
-"""Figures from the collected tables (seed 000, Figures 5.3-5.12 and 5.19, with error bands).
+"""Figures from the collected tables (the thesis, Figures 5.3-5.12 and 5.19, with error bands).
 
 Every function draws one PNG at `path` and returns the numbers it drew (None when there is
 nothing to draw), so tests check data, not pixels. Figures are `matplotlib.figure.Figure`
@@ -47,7 +47,7 @@ def curve_data(res: Results, metric: str, x: str = "iteration") -> dict[str, dic
     """Per model, its best configuration's replicates: raw values per trial, each smoothed
     (window 10 for FID, 20 for IS), and the median and [min, max] band of the smoothed
     curves over replicates at each evaluated `x` (iteration, or epoch: models that consume
-    data at different rates per iteration, seed 004's 1:1 GAN and 5:1 WGANs, compare there)."""
+    data at different rates per iteration, the GAN vs WGAN report's 1:1 GAN and 5:1 WGANs, compare there)."""
     out = {}
     for _, best in tables.best_per_model(res).iterrows():
         e = res.evals[(res.evals["experiment"] == best["experiment"])

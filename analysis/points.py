@@ -1,4 +1,4 @@
-"""Seed 001's R^2 figure (Figures 5.1/5.2): generated points drawn over the training data.
+"""The depth study's R^2 figure (Figures 5.1/5.2): generated points drawn over the training data.
 
 The thesis judged its R^2 models by eye from 10,000 samples of a fixed z set plotted on the
 data; this is that plot for one checkpoint (the numbers are gansweep.metrics.points').

@@ -111,7 +111,7 @@ def figure_section(res: Results, exp: Experiment, images: Path) -> list[tuple]:
         if data:
             out.append(("img", str(images / name), caption))
 
-    # A budget in epochs (seed 004: 40 GAN epochs vs 100 WGAN epochs) is compared in epochs.
+    # A budget in epochs (the GAN vs WGAN report: 40 GAN epochs vs 100 WGAN epochs) is compared in epochs.
     by_epoch = (any(t.config.get("train.epochs") is not None for t in exp.trials)
                 and "epoch" in res.evals and res.evals["epoch"].notna().all())
     x = "epoch" if by_epoch else "iteration"
@@ -174,7 +174,7 @@ def generator_figures(exp: Experiment, ckpt: str, iteration: int, prefix: Path) 
         return [("p", f"`{task.cfg.model.preset}` is a classifier (model.arch "
                       f"{task.cfg.model.arch}): it has no generator, so no samples; its "
                       "validation accuracy and loss are in the tables and curves above.")]
-    if real.is_points:  # seed 001's R^2 data: the thesis's scatter (Figure 5.1)
+    if real.is_points:  # the depth study's R^2 data: the thesis's scatter (Figure 5.1)
         from analysis.points import plot_points
         plot_points(task, real.points, Path(f"{prefix}points.png"))
         return [("img", f"{prefix}points.png", f"10,000 samples at iteration {iteration} over the data")]

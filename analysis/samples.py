@@ -1,5 +1,5 @@
 """Figures drawn from a generator: sample grids (Appendix A), a latent interpolation strip
-(Figures 5.14-5.18) and nearest training neighbours (Figure 5.13) of seed 000.
+(Figures 5.14-5.18) and nearest training neighbours (Figure 5.13) of the thesis.
 
 The one place the analysis touches the trainer: `gansweep.run.load_trainer` restores a
 checkpoint and `task.sample(z, y)` draws images in [-1, 1]. Latents come from seeded CPU
@@ -29,7 +29,7 @@ def to_uint8(images: torch.Tensor) -> np.ndarray:
 
 
 def latents(task, n: int, seed: int) -> torch.Tensor:
-    """From the prior G was trained on (model.z_dist: N(0, I), or seed 001's U(-1, 1))."""
+    """From the prior G was trained on (model.z_dist: N(0, I), or the depth study's U(-1, 1))."""
     m = task.cfg.model
     return sample_latents(n, m.z_dim, m.z_dist, generator=torch.Generator().manual_seed(seed))
 

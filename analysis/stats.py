@@ -16,7 +16,7 @@ import pandas as pd
 
 from gansweep.metrics.registry import direction  # the one place a metric's direction is decided
 
-# Seed 000, section 5.0, footnote 1: "The moving window size was 10 for FID and 20 for IS."
+# The thesis, section 5.0, footnote 1: "The moving window size was 10 for FID and 20 for IS."
 FID_WINDOW, IS_WINDOW = 10, 20
 FAILED = ("diverged", "errored")
 ENDED = ("finished", "stopped", "diverged", "errored")

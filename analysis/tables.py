@@ -1,4 +1,4 @@
-"""Tables for a paper: Table 5.2 of seed 000 with error bars, and the best configurations.
+"""Tables for a paper: Table 5.2 of the thesis with error bars, and the best configurations.
 
 `Results` is what every table and plot reads: the two collected tables as pandas frames, and
 what they say about the sweep (its metric and direction, the IS-like metric, the swept keys).

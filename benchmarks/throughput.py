@@ -3,7 +3,7 @@
     python -m benchmarks.throughput            # WGAN, AC-WGAN.b, ResNet.b at the thesis's sizes
     python -m benchmarks.throughput --smoke    # toy widths, one iteration each: checks it runs
 
-Thesis sizes (seed 000, Table 4.2/4.3 and Appendix D): 32x32x3 images, batch 64, n_D 5,
+Thesis sizes (the thesis, Table 4.2/4.3 and Appendix D): 32x32x3 images, batch 64, n_D 5,
 z 128; DCGAN width 64, ResNet width 128 with G batch 128. The data are random uint8 images
 of CIFAR-100's shape held in memory (benchmarks.common.cifar_like), so data loading is not
 measured. Both loops get a warmup iteration, then run in alternating rounds (trainer, plain,

@@ -1,4 +1,4 @@
-"""Training of the chapter-2 multitask classifier (seed 000, section 2.0.1): a Task.
+"""Training of the chapter-2 multitask classifier (the thesis, section 2.0.1): a Task.
 
 One step is one SGD step on one batch of ONE task. Section 2.0.1: "the tasks train on batches
 in random ordering till each dataset had been passed through exactly once. At this point the

@@ -34,7 +34,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "fid": ("gansweep.commands.fid", "FID between two image folders or statistics files"),
     "presets": ("gansweep.commands.presets", "list the named model presets"),
     "augment": ("gansweep.commands.augment",
-                "seed 002's data-augmentation grid: LeNet test accuracy on real + generated"),
+                "the MNIST DCGAN report's data-augmentation grid: LeNet test accuracy on real + generated"),
     "collect": ("gansweep.commands.collect", "experiment directories -> Parquet tables of evals and trials"),
     "report": ("gansweep.commands.report", "tables, figures and samples of an experiment as Markdown + HTML"),
 }

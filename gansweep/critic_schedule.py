@@ -1,10 +1,10 @@
 """n_D as a schedule: how many critic steps generator iteration k (0-based) gets.
 
-    constant  train.n_critic every iteration (seed 000's n_D = 5).
+    constant  train.n_critic every iteration (the thesis's n_D = 5).
     wgan      train.critic_burst (100) steps in the first train.critic_burst_first (25)
               iterations and in every train.critic_burst_every-th (500th), n_critic otherwise.
               Reference: Arjovsky et al.'s WGAN code (main.py: `if gen_iterations < 25 or
-              gen_iterations % 500 == 0: Diters = 100`), which seed 003 (section 4 and
+              gen_iterations % 500 == 0: Diters = 100`), which the PPGN-h report (section 4 and
               footnote 15) says its WGAN-GP implementation follows. Iteration 0 is a burst
               both ways; k = 500, 1000, ... are bursts.
 

@@ -205,7 +205,7 @@ def load_dataset(cfg: DataConfig, split: str = "train") -> ImageDataset:
     here it keeps the dataset's own coarse labels."""
     if split not in ("train", "test"):
         raise ValueError(f"split must be 'train' or 'test', got {split!r}")
-    if cfg.name in POINT_DATASETS:  # seed 001's points in R^2: generated, not images
+    if cfg.name in POINT_DATASETS:  # the depth study's points in R^2: generated, not images
         from gansweep.data_points import load_points
         return load_points(cfg.name, split, cfg.fraction, cfg.subset_seed)
     root = Path(cfg.root).expanduser() if cfg.root else default_root()

@@ -1,4 +1,4 @@
-"""Seed 001's datasets in R^2 (section 4.4.1): 10,000 points each, generated, never downloaded.
+"""The depth study's datasets in R^2 (section 4.4.1): 10,000 points each, generated, never downloaded.
 
     swissroll   the 2-D Swiss roll of scikit-learn's `make_swiss_roll` (the paper's [24]) with
                 noise 0.2: t = 1.5 pi (1 + 2u), u ~ U(0, 1), x = (t cos t, t sin t) + N(0, 0.2^2 I).

@@ -1,5 +1,5 @@
 """Deterministic supervised training of the small in-project classifiers: the domain
-feature nets (metrics/domain.py), seed 002's LeNet grid (metrics/augmentation.py) and
+feature nets (metrics/domain.py), the MNIST DCGAN report's LeNet grid (metrics/augmentation.py) and
 PPGN-h's encoder (ppgn/encoder.py) all train here, so they share one notion of "same
 inputs -> same weights" and leave the caller's RNG streams and torch settings as they were.
 """

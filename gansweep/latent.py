@@ -1,7 +1,7 @@
 """The latent prior p(z), one function for training and for the evaluator's fixed z set.
 
-    normal   z ~ N(0, I): seed 000 (and the config default)
-    uniform  z ~ U(-1, 1)^d: seed 001, chapter 4 ("G(z) where z ~ U(-1, 1)"), as in DCGAN
+    normal   z ~ N(0, I): the thesis (and the config default)
+    uniform  z ~ U(-1, 1)^d: the depth study, chapter 4 ("G(z) where z ~ U(-1, 1)"), as in DCGAN
 """
 
 from __future__ import annotations

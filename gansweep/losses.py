@@ -57,7 +57,7 @@ def gan_discriminator_loss(d_real: torch.Tensor, d_fake: torch.Tensor,
                            real_label: float = 1.0) -> torch.Tensor:
     """Section 4.0.5 step 2 on logits (the sigmoid lives inside BCE-with-logits, which is
     the same function, computed stably). real_label < 1 is one-sided label smoothing
-    (Salimans et al. 2016; seed 002 uses 0.9): only the real targets are softened."""
+    (Salimans et al. 2016; the MNIST DCGAN report uses 0.9): only the real targets are softened."""
     real_t = torch.full_like(d_real, real_label)
     return (F.binary_cross_entropy_with_logits(d_real, real_t)
             + F.binary_cross_entropy_with_logits(d_fake, torch.zeros_like(d_fake)))
@@ -95,7 +95,7 @@ def soft_sharing_distance(params_a: Iterable[torch.Tensor], params_b: Iterable[t
 
 @torch.no_grad()
 def clip_weights_(params: Iterable[torch.Tensor], c: float) -> None:
-    """Weight clipping to [-c, c] after each critic step (Arjovsky et al.; seed 004)."""
+    """Weight clipping to [-c, c] after each critic step (Arjovsky et al.; the GAN vs WGAN report)."""
     for p in params:
         p.clamp_(-c, c)
 

@@ -1,4 +1,4 @@
-"""Seed 001's failure signals, logged as training scalars (sections 4.3, 5 and 6.1).
+"""The depth study's failure signals, logged as training scalars (sections 4.3, 5 and 6.1).
 
 The thesis reads training health off two plots: D's outputs as probabilities on real and
 generated data ("when the discriminator starts assigning values close to 0 or 1": D(G(z))

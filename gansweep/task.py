@@ -2,7 +2,7 @@
 for the tasks that sample.
 
     Task            gansweep.trainer.Trainer (the GAN phases), gansweep.classifier_trainer.
-                    ClassifierTrainer (chapter 2), gansweep.ppgn.trainer.PPGNTrainer (seed 003)
+                    ClassifierTrainer (chapter 2), gansweep.ppgn.trainer.PPGNTrainer (the PPGN-h report)
     GenerativeTask  Trainer and PPGNTrainer: they draw images (or points) from latents
 
 The loop (gansweep.run) owns logging, evaluation cadence, checkpoints and stopping; a task

@@ -1,11 +1,11 @@
 """One training loop for every GAN of the seeds: the variants are data, not code paths.
 
-A generator iteration k runs three phases (Algorithms 2-4 of seed 000):
+A generator iteration k runs three phases (Algorithms 2-4 of the thesis):
 
     D  n_D times: critic loss (+ eta GP | weight clipping) (+ omega_d L_C for aux heads)
                   (+ lambda ||W_D,b - W_C,b|| when D and C soft-share, SC-WGAN.b)
     G  once:      generator loss (+ omega_g L_CF for aux heads)
-                  (+ alpha CE(LeNet(G(z, y)), y) with a frozen real-trained LeNet, seed 002 6.2)
+                  (+ alpha CE(LeNet(G(z, y)), y) with a frozen real-trained LeNet, the MNIST DCGAN report 6.2)
     C  if k % s == 0 and the model has separate classifiers (SC-*): one classifier's
                   L_C = (L_CR + L_CF)/2 trains that classifier and, through L_CF, G
                   (Algorithm 4 lines 18-29); SC-WGAN.c picks one of its two with p = 1/2.
@@ -64,7 +64,7 @@ class Trainer:
         dataset = dataset if dataset is not None else load_dataset(cfg.data, "train")
         self.dataset = dataset
         self.data = dataset.to(self.device)  # whole dataset on the device: batches are an index
-        self.shape = data_shape(dataset)  # images, or seed 001's points in R^2
+        self.shape = data_shape(dataset)  # images, or the depth study's points in R^2
         t = cfg.train
         fast = self.device.type == "cuda" or t.fast_paths_on_cpu
         self.amp = fast and t.amp == "bf16"
@@ -157,7 +157,7 @@ class Trainer:
             return self._evaluator.evaluate(self.sample)
 
     def make_evaluator(self, cfg: Config | None = None, **kwargs):
-        """The evaluator of this task's samples: mode coverage for seed 001's points, else
+        """The evaluator of this task's samples: mode coverage for the depth study's points, else
         gansweep.metrics' image metrics. `cfg` (default the run's) and `kwargs` (z_seed,
         samples, inception_weights) let `gansweep eval` score fresh latents."""
         cfg = cfg or self.cfg
@@ -300,14 +300,14 @@ class Trainer:
     # --- helpers -----------------------------------------------------------------------------
 
     def _lenet_loss(self):
-        """Seed 002 6.2 writes G's loss as -(log D(G(z)) + Inception_score * alpha) and calls
+        """The MNIST DCGAN report 6.2 writes G's loss as -(log D(G(z)) + Inception_score * alpha) and calls
         the added term "the classification error of the LeNet": we read it as the frozen
         LeNet's cross-entropy on G(z, y) against y (a score to maximise would have the
         opposite sign), added to G's loss only: D's loss has no term through G(z)'s class.
         The LeNet is the cached one of the is_lenet/acc_lenet metrics (metrics/lenet.py),
         trained on the dataset's full real training split; it is not part of checkpoints.
         So with alpha > 0, G is trained against the very judge of is_lenet/acc_lenet (as in
-        seed 002): those two stop being independent; fid_* and aug_gain are not affected.
+        the MNIST DCGAN report): those two stop being independent; fid_* and aug_gain are not affected.
         """
         from gansweep.metrics.cache import cache_dir
         from gansweep.metrics.lenet import LeNetClassLoss, load_lenet

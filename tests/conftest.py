@@ -49,7 +49,7 @@ def tiny_config(preset: str, **overrides):
     if preset == "ResNet.a" or preset == "ResNet.b":
         base["train"]["batch_size_g"] = 12
     preset_data = PRESETS.get(preset, {}).get("data", {}).get("name")
-    if preset_data in POINT_DATASETS:  # seed 001's R^2 models train on their own tiny points
+    if preset_data in POINT_DATASETS:  # the depth study's R^2 models train on their own tiny points
         base["data"] = {"name": preset_data}
     if preset.startswith("PPGN"):  # the wgan critic schedule's bursts at 3 steps, not 100
         base["train"]["critic_burst"] = 3

@@ -1,4 +1,4 @@
-"""The chapter-2 MTL classifier (seed 000, section 2.0.1): sharing, learning, schedule, resume."""
+"""The chapter-2 MTL classifier (the thesis, section 2.0.1): sharing, learning, schedule, resume."""
 
 import io
 import math

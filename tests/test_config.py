@@ -68,7 +68,7 @@ def test_replace_round_trips_through_dict():
 
 
 def test_an_epoch_budget_becomes_iterations_over_the_official_split():
-    # Seed 004: DCGAN 40 epochs at batch 128, 1:1; WGAN 100 epochs at batch 64, 5:1.
+    # The GAN vs WGAN report: DCGAN 40 epochs at batch 128, 1:1; WGAN 100 epochs at batch 64, 5:1.
     gan = resolve({"model": "GAN", "data": {"name": "cifar10"}, "train": {"epochs": 40, "batch_size": 128}})
     wgan = resolve({"model": "WGAN", "data": {"name": "cifar10"}, "train": {"epochs": 100, "batch_size": 64}})
     assert gan.train.iterations == math.ceil(40 * 50_000 / 128) == 15_625

@@ -1,4 +1,4 @@
-"""Seed 001's depth-study networks: Tables A.1/A.2 sizes, the blocks knob, D's batch norm switch,
+"""The depth study's depth-study networks: Tables A.1/A.2 sizes, the blocks knob, D's batch norm switch,
 the U(-1, 1) prior, the 6.1 failure signals, and training on test-made MNIST / CIFAR-10 files."""
 
 import numpy as np

@@ -1,4 +1,4 @@
-"""Every seed-000 preset builds the networks Table 4.1/4.3 and Appendix D describe."""
+"""Every thesis preset builds the networks Table 4.1/4.3 and Appendix D describe."""
 
 import pytest
 import torch
@@ -19,9 +19,9 @@ EXPECTED = {
     "SC-WGAN.a": ([], [100], True, False), "SC-WGAN.b": ([], [100], True, False),
     "SC-GAN.a": ([], [100], True, False), "SC-WGAN.c": ([], [100, 20], True, False),
     "ResNet.a": ([100], [], True, False), "ResNet.b": ([100, 20], [], True, False),
-    "M_cB": ([], [], False, False), "M_dC": ([], [], False, False),     # seed 001, unconditional
+    "M_cB": ([], [], False, False), "M_dC": ([], [], False, False),     # the depth study, unconditional
     "M0_A": ([], [], False, False), "M1_A": ([], [], False, False),     # (R^2: tests/test_depth.py)
-    # seeds 002 and 004 (gansweep.presets_dcgan)
+    # the MNIST DCGAN report and the GAN vs WGAN report (gansweep.presets_dcgan)
     "DCGAN-MNIST": ([], [], False, False), "DCGAN-MNIST-compact": ([], [], False, False),
     "CDCGAN": ([], [], True, True), "CDCGAN-LS": ([], [], True, True),
     "CDCGAN-LS-LeNet": ([], [], True, True),

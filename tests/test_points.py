@@ -1,4 +1,4 @@
-"""Seed 001's R^2 data and the mode-coverage metrics that replace its visual check."""
+"""The depth study's R^2 data and the mode-coverage metrics that replace its visual check."""
 
 import numpy as np
 import pytest

@@ -1,4 +1,4 @@
-"""Seeds 002 and 004: the Radford DCGAN / dense CGAN families build the documents' networks,
+"""The MNIST DCGAN report and the GAN vs WGAN report: the Radford DCGAN / dense CGAN families build the documents' networks,
 see the labels they are given, and every preset trains on files in the real formats."""
 
 import pytest
@@ -25,7 +25,7 @@ def _convs(net, kind=(nn.Conv2d, nn.ConvTranspose2d)):
 
 
 def test_plans_are_the_documents_layer_sizes():
-    # Seed 002 Appendix 7.5: 4x4 filters, 1 -> 4 -> ... -> 64 and back down to one value.
+    # The MNIST DCGAN report Appendix 7.5: 4x4 filters, 1 -> 4 -> ... -> 64 and back down to one value.
     g = generator_plan(64, 5, 4)
     assert _sizes(g) == [1, 4, 8, 16, 32, 64] and {s.kernel for s in g} == {4}
     assert _sizes(discriminator_plan(64, 5, 4)) == [64, 32, 16, 8, 4, 1]
@@ -38,7 +38,7 @@ def test_plans_are_the_documents_layer_sizes():
     g, d = generator_plan(28, 3, 5), discriminator_plan(28, 3, 5)
     assert [s.kernel for s in g] == [7, 5, 5] and _sizes(g) == [1, 7, 14, 28]
     assert [s.kernel for s in d] == [5, 5, 7] and _sizes(d) == [28, 14, 7, 1]
-    # Seed 004 at 32x32; D rounds odd sizes up as TensorFlow's "same" padding does.
+    # The GAN vs WGAN report at 32x32; D rounds odd sizes up as TensorFlow's "same" padding does.
     assert _sizes(generator_plan(32, 4, 4)) == [1, 4, 8, 16, 32]
     assert _sizes(discriminator_plan(28, 4, 4)) == [28, 14, 7, 4, 1]
 

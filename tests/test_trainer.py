@@ -27,7 +27,7 @@ def test_every_gan_preset_trains_on_digits(name):
     assert ("c0_loss" in s or "c1_loss" in s) == (cfg.model.classifiers > 0)  # k = 2: a C step
     assert ("sharing_distance" in s) == (cfg.model.shared_layers > 0)
     x = trainer.sample(torch.randn(5, 8), torch.arange(5))
-    if cfg.model.arch == "residual_mlp":  # seed 001's R^2 models emit points, unbounded
+    if cfg.model.arch == "residual_mlp":  # the depth study's R^2 models emit points, unbounded
         assert x.shape == (5, 2)
     else:
         assert x.shape == (5, 1, 8, 8) and x.abs().max() <= 1

@@ -1,4 +1,4 @@
-"""`gansweep augment RUN_DIR_OR_CHECKPOINT`: seed 002 section 4's data-augmentation grid.
+"""`gansweep augment RUN_DIR_OR_CHECKPOINT`: the MNIST DCGAN report section 4's data-augmentation grid.
 
 A LeNet is trained on every combination of real and generated subset sizes (default: seed
 002's {0, 1, 10, 20, 50, 100}% of the training set, i.e. 0 ... 60000 on MNIST) and tested on
@@ -138,7 +138,7 @@ class CsvTable:
 
 
 def format_matrix(rows: list[dict], mode: str) -> str:
-    """Test accuracy (%), real sizes down, generated sizes across (seed 002's Fig. 7 grid)."""
+    """Test accuracy (%), real sizes down, generated sizes across (the MNIST DCGAN report's Fig. 7 grid)."""
     cells = {(r["real"], r["generated"]): r["test_accuracy"] for r in rows if r["mode"] == mode}
     reals = sorted({r for r, _ in cells})
     gens = sorted({g for _, g in cells})

@@ -1,6 +1,6 @@
 """`gansweep eval RUN_DIR_OR_CHECKPOINT --samples N [--seed S]`: scores on fresh samples.
 
-Seed 000 (5.0.8, "Criticism of Results") reports maximum scores seen during training and
+The thesis (5.0.8, "Criticism of Results") reports maximum scores seen during training and
 names the better protocol: take the chosen model and generate *another* set of samples on
 which FID and IS are reported, as a test set would be. This command does that: the latents
 come from --seed (default 0, never the training set's EVAL_Z_SEED), the metrics are those

@@ -34,7 +34,7 @@ def cross_checks(cfg: Config) -> list[str]:
         p.append("loss.classifier_alpha: the LeNet's loss needs a class-conditional generator "
                  "(model.g_cond)")
     size = cfg.data.image_size
-    # The radford/dense families take any size (seed 002 trains at MNIST's 28x28).
+    # The radford/dense families take any size (the MNIST DCGAN report trains at MNIST's 28x28).
     if size is not None and m.arch not in RADFORD_ARCHS and (size < 8 or size % 8):
         p.append(f"data.image_size: must be a multiple of 8 and >= 8, got {size}")
     return p + _radford_checks(m)
@@ -46,7 +46,7 @@ _RADFORD_COND = {"radford": (("none", "concat", "conv"), ("none", "channels", "c
 
 
 def _radford_checks(m: ModelConfig) -> list[str]:
-    """The seed 002/004 families have one critic output and their own label inputs; the
+    """The MNIST DCGAN report/004 families have one critic output and their own label inputs; the
     thesis's heads, classifiers and sharing do not apply to them, nor their label inputs
     to the thesis's networks."""
     if m.arch not in RADFORD_ARCHS:
@@ -84,7 +84,7 @@ def ppgn_checks(cfg: Config) -> list[str]:
     p, g = [], cfg.ppgn
     if cfg.loss.kind != "wgan-gp":
         # Section 4: "a WGAN-GP architecture as a base" for every experiment (footnote 9).
-        p.append(f"loss.kind: PPGN-h is trained as WGAN-GP (seed 003, section 4), got {cfg.loss.kind!r}")
+        p.append(f"loss.kind: PPGN-h is trained as WGAN-GP (the PPGN-h report, section 4), got {cfg.loss.kind!r}")
     if g.lambda_image == 0 and g.lambda_fc1 == 0:
         p.append("ppgn.lambda_image: PPGN-h needs a discriminator: lambda_image or lambda_fc1 > 0")
     if g.random_discriminator and not (g.lambda_image and g.lambda_fc1):

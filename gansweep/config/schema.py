@@ -9,7 +9,7 @@ all collected and raised together as one `ConfigError` whose lines name the key 
 
     optim.lr_d: must be > 0, got -1
 
-Defaults are the thesis's (seed 000, Table 4.2 and 4.3): Adam 1e-4 (0.5, 0.9), batch 64,
+Defaults are the thesis's (the thesis, Table 4.2 and 4.3): Adam 1e-4 (0.5, 0.9), batch 64,
 n_D 5, eta 10, lambda 0.1, z-dim 128, 2e5 iterations, FID/IS every 2000 on 5000 samples.
 """
 
@@ -43,7 +43,7 @@ class ConfigError(ProblemsError):
 @dataclass(frozen=True)
 class DataConfig:
     name: Literal["digits", "mnist", "cifar10", "cifar100", "swissroll", "gaussians8"] = opt(
-        "digits", doc="dataset; digits is embedded, swissroll/gaussians8 (points in R^2, seed 001) "
+        "digits", doc="dataset; digits is embedded, swissroll/gaussians8 (points in R^2, the depth study) "
                       "are generated, the rest are read from `root`")
     root: Optional[str] = opt(None, doc="dataset root; default $GANSWEEP_DATA or ~/.cache/gansweep/data")
     download: bool = opt(False, doc="fetch a missing dataset (only when asked, and a network exists)")
@@ -59,14 +59,14 @@ class ModelConfig:
     preset: str = opt("WGAN", doc="the named preset these values started from")
     arch: Literal["dcgan", "resnet", "acgan", "mtl_classifier", "radford", "dense",
                   "residual_mlp", "residual_dcgan", "ppgn"] = opt(
-        "dcgan", doc="radford: Radford et al.'s DCGAN family (seeds 002, 004); dense: seed 002's "
-                     "dense CGAN; residual_mlp / residual_dcgan: seed 001's depth study; "
-                     "ppgn: seed 003's PPGN-h, its own Task (gansweep.ppgn)")
+        "dcgan", doc="radford: Radford et al.'s DCGAN family (the MNIST DCGAN report, the GAN vs WGAN report); dense: the MNIST DCGAN report's "
+                     "dense CGAN; residual_mlp / residual_dcgan: the depth study's depth study; "
+                     "ppgn: the PPGN-h report's PPGN-h, its own Task (gansweep.ppgn)")
     width: int = opt(64, within(1, MAX_WIDTH), doc="base width: D/C convs are w, 2w, 4w; G mirrors it")
     g_width: Optional[int] = opt(None, within(1, MAX_WIDTH), doc="generator base width when it differs from `width`")
     z_dim: int = opt(128, within(1, MAX_WIDTH))
     g_cond: Literal["none", "concat", "cin", "conv"] = opt(
-        "none", doc="how G sees the class; conv: through its own input layer (radford, seed 002 New Concat)")
+        "none", doc="how G sees the class; conv: through its own input layer (radford, the MNIST DCGAN report New Concat)")
     d_cond: Literal["none", "concat", "dense", "channels", "conv"] = opt(
         "none", doc="how the critic sees the class; channels: one-hot per pixel as input channels, "
                     "conv: through its own input layer (radford only); dense arch: concat to the input")
@@ -84,21 +84,21 @@ class ModelConfig:
     classifier_widths: tuple[int, ...] = opt((64, 128, 128, 128), each(within(1, MAX_WIDTH)))
     classifier_dropout: float = opt(0.5, within(0.0, 1.0, hi_open=True))
     sharing: Literal["soft", "hard", "none"] = opt("soft", doc="how the two chapter-2 tasks share layers")
-    # seed 001 (depth study): gansweep.models.depth
-    blocks: int = opt(0, within(0, MAX_LAYERS), doc="residual blocks per stage of residual_mlp/residual_dcgan (seed 001: "
+    # the depth study (depth study): gansweep.models.depth
+    blocks: int = opt(0, within(0, MAX_LAYERS), doc="residual blocks per stage of residual_mlp/residual_dcgan (the depth study: "
                                     "c of M_cB, d of M_dC, 7 for M1_A; 0 = the plain baseline)")
     stages: int = opt(1, within(1, 4), doc="residual_dcgan resolution stages between first and last "
                                             "layer: 1 = MNIST M_cB, 2 = CIFAR-10 M_dC (Table A.2)")
-    z_dist: Literal["normal", "uniform"] = opt("normal", doc="latent prior: N(0, I) or U(-1, 1) (seed 001)")
-    # Radford et al.'s DCGAN family and the dense CGAN (seeds 002, 004; models/radford.py, dense.py)
+    z_dist: Literal["normal", "uniform"] = opt("normal", doc="latent prior: N(0, I) or U(-1, 1) (the depth study)")
+    # Radford et al.'s DCGAN family and the dense CGAN (the MNIST DCGAN report, the GAN vs WGAN report; models/radford.py, dense.py)
     g_layers: int = opt(4, within(2, MAX_LAYERS), doc="radford/dense: G's layers, projection and output included")
     d_layers: int = opt(4, within(2, MAX_LAYERS), doc="radford/dense: D's layers, output included")
     kernel: int = opt(4, within(2, 64), doc="radford: filter size of the stride-2 (transposed) convolutions")
     g_fit: Literal["mirror", "valid"] = opt(
         "mirror", doc="radford: how G reaches the image size: D's plan backwards, or doublings and "
-                      "a last stride-1 valid layer (seed 002's compact DCGAN: 16 -> 28 by 13x13)")
+                      "a last stride-1 valid layer (the MNIST DCGAN report's compact DCGAN: 16 -> 28 by 13x13)")
     extra_layers: int = opt(0, within(0, MAX_LAYERS), doc="radford: size-keeping conv layers added to G and D "
-                                          "(seed 002's extended CDCGAN: 2)")
+                                          "(the MNIST DCGAN report's extended CDCGAN: 2)")
     g_batchnorm: bool = opt(True, doc="radford/dense: batch norm on G's hidden layers")
 
 
@@ -113,7 +113,7 @@ class LossConfig:
     sharing_lambda: float = opt(0.1, ge(0.0), doc="lambda: soft-sharing weight")
     classifier_alpha: float = opt(
         0.0, ge(0.0), doc="alpha: weight of the frozen real-trained LeNet's cross-entropy on "
-                          "G(z, y) in G's loss (seed 002 6.2; conditional models, digits/mnist)")
+                          "G(z, y) in G's loss (the MNIST DCGAN report 6.2; conditional models, digits/mnist)")
 
 
 @dataclass(frozen=True)
@@ -134,7 +134,7 @@ class OptimConfig:
     fused: Literal["auto", "fused", "foreach", "off"] = opt(
         "auto", doc="optimizer kernel: auto = fused on CUDA, foreach elsewhere (bit-identical to "
                     "off on CPU); off = torch's per-parameter loop; rmsprop has no fused kernel")
-    lr: Optional[float] = opt(None, gt(0.0), doc="one learning rate for G, D and C (seed 002 searched "
+    lr: Optional[float] = opt(None, gt(0.0), doc="one learning rate for G, D and C (the MNIST DCGAN report searched "
                                                  "one Adam lr); sets lr_g, lr_d, lr_c")
 
 
@@ -161,11 +161,11 @@ class TrainConfig:
     compile: bool = opt(False, doc="torch.compile G and D (the GP's double backward runs eagerly)")
     fast_paths_on_cpu: bool = opt(
         False, doc="apply amp and channels_last on CPU too: tests run the CUDA code path this way")
-    loss_window: int = opt(0, within(0, 10**6), doc="> 0: also log the failure signals of seed 001 (6.1): D(x), "
+    loss_window: int = opt(0, within(0, 10**6), doc="> 0: also log the failure signals of the depth study (6.1): D(x), "
                                          "D(G(z)) as probabilities and the variance of d_loss/g_loss "
                                          "over the last N iterations")
     # n_D as a schedule (gansweep.critic_schedule): "wgan" is Arjovsky et al.'s reference code,
-    # cited by seed 003 section 4 and footnote 15.
+    # cited by the PPGN-h report section 4 and footnote 15.
     critic_schedule: Literal["constant", "wgan"] = opt(
         "constant", doc="constant: n_critic steps always; wgan: critic_burst steps in the first "
                         "critic_burst_first iterations and every critic_burst_every-th")
@@ -183,15 +183,15 @@ class EvalConfig:
     inception_weights: Optional[str] = opt(None, doc="pytorch-fid Inception weights file")
     real_samples: Optional[int] = opt(None, within(1, MAX_SAMPLES), doc="real images for reference statistics (None = all)")
     cache_dir: Optional[str] = opt(None, doc="real-statistics cache (default ~/.cache/gansweep/stats)")
-    # aug_gain (seed 002 section 4 at a size affordable during training; only when listed)
+    # aug_gain (the MNIST DCGAN report section 4 at a size affordable during training; only when listed)
     aug_real: int = opt(600, within(1, MAX_SAMPLES), doc="aug_gain: real training images of its LeNets (MNIST 1%)")
     aug_generated: int = opt(600, within(1, MAX_SAMPLES), doc="aug_gain: generated images added (<= eval.samples)")
-    aug_epochs: int = opt(30, within(1, 10_000), doc="aug_gain: LeNet training epochs (seed 002: 30)")
+    aug_epochs: int = opt(30, within(1, 10_000), doc="aug_gain: LeNet training epochs (the MNIST DCGAN report: 30)")
 
 
 @dataclass(frozen=True)
 class PPGNConfig:
-    """Seed 003 (PPGN-h with latent discriminators): loss weights, encoder recipe, sampler.
+    """The PPGN-h report (PPGN-h with latent discriminators): loss weights, encoder recipe, sampler.
     Defaults are section 4.1's Vanilla PPGN-h; the variants are presets (gansweep.config.presets.ppgn).
     The code h (E's fc1, G's input) has model.z_dim units: 64 in the presets."""
     beta_x: float = opt(1.0, ge(0.0), doc="beta_1: weight of the image loss L_x")

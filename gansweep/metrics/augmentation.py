@@ -1,8 +1,8 @@
-"""Seed 002 section 4: does a conditional generator's output help a LeNet learn real digits?
+"""The MNIST DCGAN report section 4: does a conditional generator's output help a LeNet learn real digits?
 
 The grid experiment (`run_grid`): a LeNet (gansweep.metrics.lenet) is trained from scratch on
 every combination of n_real real training images and n_gen generated ones with known labels,
-and its accuracy on the real test split is reported per cell. Seed 002's grid is
+and its accuracy on the real test split is reported per cell. The MNIST DCGAN report's grid is
 {0, 600, 6000, 12000, 30000, 60000} for both, i.e. {0, 1, 10, 20, 50, 100}% of MNIST's 60,000
 training images (`paper_sizes`), 30 epochs per cell. Its three variants are the modes:
 
@@ -15,13 +15,13 @@ training images (`paper_sizes`), 30 epochs per cell. Its three variants are the 
 `AugmentationGain` is the same measurement at one small cell, as the `aug_gain` metric:
 accuracy with real + generated minus accuracy with real only (the second computed once).
 
-A confound of the grid as seed 002 runs it: epochs are fixed, so a cell with more images
+A confound of the grid as the MNIST DCGAN report runs it: epochs are fixed, so a cell with more images
 also takes more optimisation steps, and a small undertrained real-only cell gains from any
 extra data (on digits, 150 real images: 54% alone, 77% with 150 samples of a barely trained
-generator). The grid keeps seed 002's protocol; `aug_gain` removes the confound by training
+generator). The grid keeps the MNIST DCGAN report's protocol; `aug_gain` removes the confound by training
 its real-only LeNet on the real subset repeated to the augmented set's size (same steps).
 
-Where seed 002 is silent we choose, and say so here:
+Where the MNIST DCGAN report is silent we choose, and say so here:
 - Subsets are nested: a fixed random permutation of the real training set (seed
   `Settings.seed`) and its prefixes; generated samples carry labels 0, 1, ..., K-1, 0, ...
   so every prefix is class-balanced ("balanced classes" of the brief), also after filtering.
@@ -74,7 +74,7 @@ class Settings:
 
 
 def paper_sizes(n_train: int) -> tuple[int, ...]:
-    """Seed 002's {0, 1, 10, 20, 50, 100}% of the training set (MNIST: 0 ... 60000)."""
+    """The MNIST DCGAN report's {0, 1, 10, 20, 50, 100}% of the training set (MNIST: 0 ... 60000)."""
     return tuple(int(round(f * n_train)) for f in PAPER_FRACTIONS)
 
 
@@ -220,7 +220,7 @@ def trainer_generate_fn(trainer, seed: int, batch_size: int = 500) -> GenerateFn
 # --- the metric ----------------------------------------------------------------------------
 
 class AugmentationGain:
-    """`aug_gain`: LeNet test accuracy with real + generated minus with real only (seed 002
+    """`aug_gain`: LeNet test accuracy with real + generated minus with real only (the MNIST DCGAN report
     section 4, one cell: eval.aug_real real images, eval.aug_generated generated ones).
 
     The real subset and the LeNet's seed are fixed, so the real-only accuracy (`aug_acc_real`)

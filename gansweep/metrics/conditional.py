@@ -2,19 +2,19 @@
 
 - `conditional_accuracy` (`cond_acc`): the share of samples generated for class c that a
   classifier trained on real data assigns to c. Reference: the "Inception accuracy" of Odena
-  et al. 2017 (AC-GAN, section 4.1) and of seed 002 (LeNet accuracy on CDCGAN samples);
-  seed 000's "successful conditioning" column (Table 5.2) is this, judged from sample rows.
+  et al. 2017 (AC-GAN, section 4.1) and of the MNIST DCGAN report (LeNet accuracy on CDCGAN samples);
+  the thesis's "successful conditioning" column (Table 5.2) is this, judged from sample rows.
   Checked against sklearn.metrics.accuracy_score.
 - `intra_fid`: mean over classes of the FID between generated and real images of that class.
   Reference: Miyato & Koyama 2018, "cGANs with Projection Discriminator", section 4.1
   (intra-FID); checked against the mean of pytorch-fid's distance per class.
 - `diversity_ratio` (`diversity_<domain>`): per class, the mean pairwise feature distance of
   the generated samples over that of the real ones, averaged over classes; ~1 is as diverse
-  as the data, -> 0 is a within-class mode collapse, the failure seed 000 shows in Fig. 5.9
+  as the data, -> 0 is a within-class mode collapse, the failure the thesis shows in Fig. 5.9
   (separate collapses within separate classes, invisible to a class-level accuracy). The
   mean pairwise distance is scipy.spatial.distance.pdist's mean (the tests check it).
 - `memorisation` (`nn_dist`, `nn_dist_test`, `nn_ratio`): each sample's nearest-neighbour L2
-  distance to the training set in grey-scale pixel space (seed 001 4.5.4 and seed 000
+  distance to the training set in grey-scale pixel space (the depth study 4.5.4 and the thesis
   5.0.6: nearest neighbours in pixel space), as an RMS per pixel in [0, 1], beside the same
   for held-out test images (the baseline of a generator that does not copy). nn_ratio =
   nn_dist / nn_dist_test: well below 1 means samples sit closer to training images than

@@ -1,11 +1,11 @@
 """Domain classifiers: feature extractors trained in-project where Inception does not fit.
 
 Inception sees an 8x8 digit or a 28x28 MNIST digit upsampled to 299x299, far from ImageNet;
-seed 001 (4.5.3, Appendix B) therefore scores MNIST with an MNIST classifier, and seed 002
+the depth study (4.5.3, Appendix B) therefore scores MNIST with an MNIST classifier, and the MNIST DCGAN report
 judges conditioning by a LeNet's "Inception accuracy". These are those networks:
 
     digits    8x8x1, 10 classes: conv3x3 32, conv3x3 64, maxpool 2, fc 128, dropout 0.5, fc 10
-    mnist     28x28x1: seed 001 Table B.1 exactly: conv5x5 32 (pad 2), maxpool 2, conv5x5 64
+    mnist     28x28x1: the depth study Table B.1 exactly: conv5x5 32 (pad 2), maxpool 2, conv5x5 64
               (pad 2), maxpool 2, fc 1024, dropout 0.5, fc 10 (ReLU after every conv and fc)
     cifar10/  32x32x3: conv3x3 32-32, pool, 64-64, pool, 128, pool (batch norm, ReLU),
     cifar100  fc 256, dropout 0.5, fc K; the Inception-free classifier behind cond_acc
@@ -70,7 +70,7 @@ class DigitsNet(nn.Module):
 
 
 class MnistNet(nn.Module):
-    """Seed 001, Appendix B, Table B.1."""
+    """The depth study, Appendix B, Table B.1."""
 
     feature_dim = 1024
 
@@ -112,7 +112,7 @@ class DomainSpec:
     suffix: str | None = None  # metric-name suffix; None = "_<dataset>" (the LeNet: "_lenet")
 
 
-# The digits judges' recipe (this net and seed 002's LeNet on digits). The plain one (Adam,
+# The digits judges' recipe (this net and the MNIST DCGAN report's LeNet on digits). The plain one (Adam,
 # 15 epochs) reached 0.89-0.96 on the held-out writers depending on the CPU's SIMD kernels
 # and the seed; this one 0.973-0.990 over seeds 0-4 (`python -m gansweep.metrics.judges
 # --seeds 0 1 2 3 4`). Both judges are shipped trained (metrics/judges.py), never retrained.
@@ -241,7 +241,7 @@ def load_domain_extractor(dataset: str, cache_directory, device: torch.device | 
 
     `data` = (train images, train labels, test images, test labels); default: the dataset's
     own splits through gansweep.data.load_dataset at the native size. `spec`: another
-    classifier for the dataset than DOMAINS[dataset] (seed 002's LeNet, metrics/lenet.py).
+    classifier for the dataset than DOMAINS[dataset] (the MNIST DCGAN report's LeNet, metrics/lenet.py).
     `cache_directory`: a local path or a URI (s3://, gs://): a sweep's experiment cache,
     shared by every trial on every node.
     """

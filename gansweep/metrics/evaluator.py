@@ -2,8 +2,8 @@
 
 The z set (and y: classes cycled evenly, 0, 1, ..., K-1, 0, ...) is drawn once from a
 dedicated CPU torch.Generator seeded with EVAL_Z_SEED, so every evaluation of every trial on
-every device sees the same latents (seed 001 4.5: "a fixed set of 5000 noise vectors ...
-reused throughout the training"; 5000 samples as seed 000 4.0.6). Real-data statistics come
+every device sees the same latents (the depth study 4.5: "a fixed set of 5000 noise vectors ...
+reused throughout the training"; 5000 samples as the thesis 4.0.6). Real-data statistics come
 from the shared cache (gansweep.metrics.cache), computed by the first trial that needs them.
 
 Metric names (EvalConfig.metrics; empty = every one that applies), with D = the dataset:
@@ -14,13 +14,13 @@ Metric names (EvalConfig.metrics; empty = every one that applies), with D = the 
     diversity_D        within-class diversity ratio (conditional: requested classes; else
                        the classifier's predicted classes; default for digits/mnist)
     nn_ratio           memorisation: nn_dist, nn_dist_test, nn_ratio (needs the test split)
-    is_lenet           seed 002's LeNet (metrics/lenet.py) as the IS classifier (digits, mnist;
+    is_lenet           the MNIST DCGAN report's LeNet (metrics/lenet.py) as the IS classifier (digits, mnist;
                        default for mnist)
-    acc_lenet          conditional models: seed 002's "Inception accuracy", the LeNet's
+    acc_lenet          conditional models: the MNIST DCGAN report's "Inception accuracy", the LeNet's
                        accuracy on requested classes (default for conditional mnist)
     aug_gain           conditional models, only when listed (it trains two LeNets): test
                        accuracy of a LeNet on real + generated minus real only, with
-                       aug_acc, aug_acc_real (metrics/augmentation.py, seed 002 section 4)
+                       aug_acc, aug_acc_real (metrics/augmentation.py, the MNIST DCGAN report section 4)
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ def default_metrics(dataset: str, conditional: bool, inception: bool) -> list[st
         names += ["cond_acc", f"intra_fid_{dataset}"]
     if spec is not None and (conditional or spec.reports_fid_is):
         names.append(f"diversity_{dataset}")
-    if dataset == "mnist":  # seed 002 judges its MNIST GANs by the LeNet (section 3)
+    if dataset == "mnist":  # the MNIST DCGAN report judges its MNIST GANs by the LeNet (section 3)
         names += ["is_lenet"] + (["acc_lenet"] if conditional else [])
     return names + ["nn_ratio"]
 

@@ -15,7 +15,7 @@ Which probabilities: with Inception, softmax of pool3 @ W_fc^T *without the fc b
 1008 outputs, as the reference computes them from the TF graph (`softmax/logits/MatMul`'s
 weight) and as torch-fidelity does ("logits_unbiased"). pytorch-fid's FID weights file
 carries that fc layer (fc.weight 1008x2048); see gansweep.metrics.inception. With a domain
-classifier (gansweep.metrics.domain): softmax of its 10-way logits, as seed 001 (4.5.3,
+classifier (gansweep.metrics.domain): softmax of its 10-way logits, as the depth study (4.5.3,
 Appendix B) does with its MNIST classifier.
 """
 

@@ -3,7 +3,7 @@
 A judge trained on each machine gets weights that depend on the CPU's SIMD kernels (AVX-512,
 AVX2 and the portable ones round differently), so two laptops, or two nodes of one cluster,
 would score one generator differently. The digits judges (the feature net behind
-`fid_digits`, `is_digits`, `cond_acc`, `intra_fid_digits`, `diversity_digits`, and seed 002's
+`fid_digits`, `is_digits`, `cond_acc`, `intra_fid_digits`, `diversity_digits`, and the MNIST DCGAN report's
 LeNet behind `is_lenet`, `acc_lenet`) are therefore trained once, by this module:
 
     python -m gansweep.metrics.train_judges                  # retrain both, rewrite weights/

@@ -1,4 +1,4 @@
-"""Mode coverage in R^2: seed 001's visual check of samples (4.4.3) as numbers a sweep can use.
+"""Mode coverage in R^2: the depth study's visual check of samples (4.4.3) as numbers a sweep can use.
 
 The thesis judged its R^2 GANs by plotting 10,000 samples over the data. We count instead,
 with the protocol of Srivastava et al. 2017 (VEEGAN, section 5, "2D Ring") that Metz et al.

@@ -16,13 +16,15 @@ from typing import Optional
 
 from gansweep.config import POINT_DATASETS
 
-# Datasets with a domain judge (metrics/domain.DOMAINS) and with seed 002's LeNet
+# Datasets with a domain judge (metrics/domain.DOMAINS) and with the MNIST DCGAN report's LeNet
 # (metrics/lenet.LENET); tests/metrics/test_registry.py keeps them equal to those tables.
 JUDGED_DATASETS = ("digits", "mnist", "cifar10", "cifar100")
 LENET_DATASETS = ("digits", "mnist")
 
 FID = "gansweep.metrics.fid.frechet_distance_torch: Heusel et al. 2017 as pytorch-fid"
 IS = "gansweep.metrics.inception_score: Salimans et al. 2016 as openai/improved-gan, 10 splits"
+# The references are part of every score's recorded protocol (provenance): kept verbatim,
+# older wording included ("seed 002" is the MNIST DCGAN report), so old and new runs compare.
 AUG = ("gansweep.metrics.augmentation.AugmentationGain: seed 002 section 4, LeNet test accuracy "
        "on the test split")
 NN = "gansweep.metrics.conditional.Memorisation: nearest neighbour, grey pixels, RMS per pixel"
@@ -92,9 +94,9 @@ METRICS: tuple[Metric, ...] = (
     _m("nn_ratio", None, "test", "pixels",
        "nearest training image of samples vs of real test images (memorisation below 1)", NN,
        (("nn_dist", None, NN), ("nn_dist_test", None, NN))),
-    _m("is_lenet", "max", "lenet", "lenet", "IS over seed 002's LeNet-5's classes", IS,
+    _m("is_lenet", "max", "lenet", "lenet", "IS over the MNIST DCGAN report's LeNet-5's classes", IS,
        (("_std", None, IS + " (std over splits)"),), shown=True),
-    _m("acc_lenet", "max", "lenet labels", "lenet", "seed 002's Inception accuracy: the LeNet's "
+    _m("acc_lenet", "max", "lenet labels", "lenet", "the MNIST DCGAN report's Inception accuracy: the LeNet's "
        "accuracy on the requested classes",
        "gansweep.metrics.conditional.conditional_accuracy: seed 002's Inception accuracy, "
        "LeNet-5 (metrics/lenet.py) trained on real train data", shown=True),

@@ -2,13 +2,13 @@
 
     families.py  the one table: model.arch -> builder, task, checks, smoke size
     networks.py  DataShape, GANNetworks: what every builder takes and gives
-    dcgan.py   Table 4.3 G, D, C and the conditionings of Table 4.1 (seed 000)
+    dcgan.py   Table 4.3 G, D, C and the conditionings of Table 4.1 (the thesis)
     acgan.py   Odena et al.'s discriminator (AC-GAN.b, section 4.0.5)
     resnet.py  the Appendix D ResNet WGAN with conditional instance norm
     mtl_classifier.py  the chapter-2 multitask classifier (trained by ClassifierTrainer)
-    depth.py   seed 001's residual MLP (R^2) and residual DCGAN (MNIST, CIFAR-10)
-    radford.py Radford et al.'s DCGAN family of seeds 002 (MNIST, CDCGAN) and 004 (CIFAR-10)
-    dense.py   seed 002's dense (fully connected) CGAN
+    depth.py   the depth study's residual MLP (R^2) and residual DCGAN (MNIST, CIFAR-10)
+    radford.py Radford et al.'s DCGAN family of the MNIST DCGAN report (MNIST, CDCGAN) and the GAN vs WGAN report (CIFAR-10)
+    dense.py   the MNIST DCGAN report's dense (fully connected) CGAN
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The discriminator of Odena et al.'s AC-GAN, as reproduced in seed 000 section 4.0.5
+"""The discriminator of Odena et al.'s AC-GAN, as reproduced in the thesis section 4.0.5
 ("AC-GAN.b"): six 3x3 convolutions, every other one of stride 1, dropout 0.5 (keep 0.5),
 Gaussian activation noise, batch norm after all but the first (Odena et al., Appendix A),
 no hidden fully connected layer: the critic/real-fake output and the auxiliary classifier

@@ -1,4 +1,4 @@
-"""The thesis's networks (seed 000, Table 4.3) and every conditioning of Table 4.1.
+"""The thesis's networks (the thesis, Table 4.3) and every conditioning of Table 4.1.
 
 Table 4.3 lists, per layer, G: FC 4096 (BN), DeConv 256 (BN), DeConv 128 (BN), DeConv 64,
 Tanh; D: Conv 64, Conv 128, Conv 256, FC 4096, no activation; C like D with BN on layers 2-3

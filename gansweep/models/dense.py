@@ -1,4 +1,4 @@
-"""The dense ("classical") CGAN of seed 002 section 3 / Appendix 7.14: Mirza & Osindero's
+"""The dense ("classical") CGAN of the MNIST DCGAN report section 3 / Appendix 7.14: Mirza & Osindero's
 conditional GAN with fully connected layers.
 
 The document only says that "the convolutional layers were changed to dense layers" of its

@@ -1,4 +1,4 @@
-"""Seed 001's depth study: DCGAN-style G and D whose hidden layers become residual blocks.
+"""The depth study's depth study: DCGAN-style G and D whose hidden layers become residual blocks.
 
 Every network here is   first layer -> S stages -> last layer.   A stage is one plain layer
 (blocks = 0, the baseline) or `blocks` residual blocks of two layers each (section 4.1: "each

@@ -6,7 +6,7 @@ Adding a family is its own network file plus one row here (and its name in confi
 table; tests/test_families.py holds the two equal). Presets then name the new arch.
 
     task    which Task trains it (gansweep.task.TASKS): "gan" is gansweep.trainer's phases;
-            "classifier" (chapter 2) and "ppgn" (seed 003) build their own networks, so
+            "classifier" (chapter 2) and "ppgn" (the PPGN-h report) build their own networks, so
             their `build` is None.
     checks  the family's own cross-field checks (gansweep.config.checks).
             `cross_checks` runs them when a config is built, for every arch (each also
@@ -45,7 +45,7 @@ class Family:
 # --- builders: the G / D / C of each family, before init_weights -----------------------------
 
 def _thesis(m: ModelConfig, shape: DataShape) -> GANNetworks:
-    """Seed 000's networks: Table 4.3 (dcgan), Odena's D (acgan), Appendix D (resnet)."""
+    """The thesis's networks: Table 4.3 (dcgan), Odena's D (acgan), Appendix D (resnet)."""
     size = shape.image_size
     if size < 8 or size % 8:
         raise ValueError(f"image size {size} is not a multiple of 8 >= 8; set data.image_size")
@@ -101,23 +101,23 @@ SMOKE_COMMON = {
 }
 
 FAMILIES: dict[str, Family] = {
-    "dcgan": Family("gan", "seed 000 Table 4.3 G, D, C and the conditionings of Table 4.1",
+    "dcgan": Family("gan", "the thesis Table 4.3 G, D, C and the conditionings of Table 4.1",
                     _thesis, smoke={"model.d_cond_units": 8}),
     "acgan": Family("gan", "Odena et al.'s discriminator (AC-GAN.b, section 4.0.5)",
                     _thesis),
     "resnet": Family("gan", "the Appendix D ResNet WGAN-GP with conditional instance norm",
                      _thesis),
-    "radford": Family("gan", "Radford et al.'s DCGAN family of seeds 002 (MNIST, CDCGAN) and 004",
+    "radford": Family("gan", "Radford et al.'s DCGAN family of the MNIST DCGAN and GAN vs WGAN reports",
                       _radford, (_radford_checks,)),
-    "dense": Family("gan", "seed 002's dense (fully connected) CGAN", _dense, (_radford_checks,)),
-    "residual_mlp": Family("gan", "seed 001's residual MLP on points in R^2", _residual_mlp,
+    "dense": Family("gan", "the MNIST DCGAN report's dense (fully connected) CGAN", _dense, (_radford_checks,)),
+    "residual_mlp": Family("gan", "the depth study's residual MLP on points in R^2", _residual_mlp,
                            (_point_data_checks,)),
-    "residual_dcgan": Family("gan", "seed 001's residual DCGAN (MNIST, CIFAR-10)", _residual_dcgan,
+    "residual_dcgan": Family("gan", "the depth study's residual DCGAN (MNIST, CIFAR-10)", _residual_dcgan,
                              (_point_data_checks,)),
     "mtl_classifier": Family("classifier", "the chapter-2 multitask classifier "
                              "(gansweep.models.mtl_classifier, built by ClassifierTrainer)",
                              smoke={"model.classifier_widths": [4, 8, 8, 8]}),
-    "ppgn": Family("ppgn", "seed 003's PPGN-h (gansweep.ppgn, built by PPGNTrainer)",
+    "ppgn": Family("ppgn", "the PPGN-h report's PPGN-h (gansweep.ppgn, built by PPGNTrainer)",
                    checks=(ppgn_checks,),
                    smoke={"ppgn.encoder_width": 8, "ppgn.mala_steps": 10}),  # encoder, sampler
 }

@@ -26,8 +26,8 @@ def frozen(*nets: nn.Module):
 def init_weights(module: nn.Module, scheme: str) -> None:
     """Thesis ch. 4: Glorot uniform U[-k, k], k = sqrt(6 / (fan_in + fan_out)); biases 0.
 
-    `normal_0.02` is the DCGAN scheme of seeds 001/002 (seed 001's images), `normal_0.1` seed
-    001's R^2 models (Table A.4); `torch_default` leaves PyTorch's.
+    `normal_0.02` is the DCGAN scheme of the depth study's images and the MNIST DCGAN report,
+    `normal_0.1` the depth study's R^2 models (Table A.4); `torch_default` leaves PyTorch's.
     Norm layers keep their (1, 0) affine init.
     """
     if scheme == "torch_default":

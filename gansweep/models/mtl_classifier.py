@@ -1,4 +1,4 @@
-"""The chapter-2 multitask classifier (seed 000, section 2.0.1, Eq. 2.1).
+"""The chapter-2 multitask classifier (the thesis, section 2.0.1, Eq. 2.1).
 
 Each task network is a four-layer CNN, widths [64, 128, 128, 128], 5x5 stride-1 'same'
 convolutions, batch norm after every layer, dropout (keep-prob 0.5) on every layer, 2x2 max

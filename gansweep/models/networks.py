@@ -16,7 +16,7 @@ class DataShape:
     image_size: int
     num_classes: int
     num_aux_classes: int = 0
-    vector_dim: int = 0  # > 0: the data are points in R^vector_dim, not images (seed 001)
+    vector_dim: int = 0  # > 0: the data are points in R^vector_dim, not images (the depth study)
 
 
 def data_shape(dataset) -> DataShape:

@@ -1,4 +1,4 @@
-"""Radford et al.'s DCGAN as one family: the networks of seeds 002 (MNIST) and 004 (CIFAR-10).
+"""Radford et al.'s DCGAN as one family: the networks of the MNIST DCGAN report (MNIST) and the GAN vs WGAN report (CIFAR-10).
 
     G  z (+ one-hot y) as a 1x1 map -> a transposed convolution without padding (the
        "projection") -> stride-2 transposed convolutions -> tanh. Batch norm + ReLU after
@@ -6,16 +6,16 @@
     D  image (+ y) -> stride-2 convolutions with LeakyReLU(0.2), batch norm on all but the
        first and the last layer -> a convolution without padding whose kernel covers what is
        left, giving one logit. The sigmoid lives in BCE-with-logits (losses.py); the WGANs of
-       seed 004 take the logit as it is ("we simply remove the sigmoid output layer").
+       the GAN vs WGAN report take the logit as it is ("we simply remove the sigmoid output layer").
 
-Activations: seed 002's text says ReLU in both networks (Appendix 7.5, 7.11); the code it
+Activations: the MNIST DCGAN report's text says ReLU in both networks (Appendix 7.5, 7.11); the code it
 adapted (H. Kang's) uses LeakyReLU(0.2) in both. We take Radford et al.'s split, which seed
 004 states: ReLU in G as the text, LeakyReLU(0.2) in D as the code.
 
 With L layers and base width w, G's hidden layers have w*2^(L-2), ..., 2w, w channels and D's
-w, 2w, ..., w*2^(L-2): seed 002's reference DCGAN (Appendix 7.5, L = 5, w = 128) is
+w, 2w, ..., w*2^(L-2): the MNIST DCGAN report's reference DCGAN (Appendix 7.5, L = 5, w = 128) is
 1024-512-256-128 / 128-256-512-1024, its compact DCGAN (section 2, L = 4) 512-256-128 /
-128-256-512, its CDCGAN (Appendix 7.11, L = 3) 256-128 / 128-256, seed 004's DCGAN (L = 4,
+128-256-512, its CDCGAN (Appendix 7.11, L = 3) 256-128 / 128-256, the GAN vs WGAN report's DCGAN (L = 4,
 w = 64) 256-128-64 / 64-128-256.
 
 Spatial plan (`discriminator_plan`, `generator_plan`): D halves the size with TensorFlow's
@@ -27,14 +27,14 @@ section 2): a k x k projection, doublings to 16x16 and "the transpose of a 13x13
 filter with no zero-padding and stride 1x1". Where an image is too small for that (the 8x8
 digits of smoke tests) it falls back to the mirror plan.
 
-Conditioning (Appendix 7.11 and section 3 of seed 002):
+Conditioning (Appendix 7.11 and section 3 of the MNIST DCGAN report):
     g_cond concat    one-hot y concatenated to z (G's input)
     g_cond conv      "New Concat": z and y each through their own projection (half the
                      width each), the two maps concatenated
     d_cond channels  one-hot y "repeated per pixel" as extra input channels of D
     d_cond conv      "New Concat": image and label maps each through their own first
                      convolution (half the width each), concatenated
-`extra_layers` adds stride-1 convolutions that keep the size: seed 002's extended CDCGAN
+`extra_layers` adds stride-1 convolutions that keep the size: the MNIST DCGAN report's extended CDCGAN
 ("two extra convolutional layers appended both to the generator and to the discriminator").
 The document does not say where; we put them where the maps are smallest (after G's
 projection, before D's output layer), at that layer's width, so they cost least.
@@ -132,7 +132,7 @@ def label_maps(y: torch.Tensor, num_classes: int, size: int, dtype: torch.dtype)
 
 
 class _Split(nn.Module):
-    """Seed 002's "New Concat" input layer: data and labels each through their own layer,
+    """The MNIST DCGAN report's "New Concat" input layer: data and labels each through their own layer,
     the outputs concatenated along the channels (half the width each)."""
 
     def __init__(self, data_in: int, labels_in: int, cout: int, s: ConvSpec, transposed: bool,

@@ -1,4 +1,4 @@
-"""The ResNet WGAN-GP of seed 000, Appendix D (Gulrajani et al.'s CIFAR-10 model).
+"""The ResNet WGAN-GP of the thesis, Appendix D (Gulrajani et al.'s CIFAR-10 model).
 
 Table D.1: G is FC 2048 (128 x 4 x 4), three residual blocks of (up-convolution 128, conv
 128), and a final conv to the image channels; D is four residual blocks of two 128-wide

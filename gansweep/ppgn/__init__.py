@@ -1,4 +1,4 @@
-"""Seed 003: PPGN-h (Noiseless Joint PPGN-h, Nguyen et al. 2016) with latent discriminators.
+"""The PPGN-h report: PPGN-h (Noiseless Joint PPGN-h, Nguyen et al. 2016) with latent discriminators.
 
     models.py     E (frozen MNIST classifier with taps), G(h), D (image), D_fc1 (E's fc1)
     encoder.py    E's deterministic, cached classification pre-training

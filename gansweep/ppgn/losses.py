@@ -1,4 +1,4 @@
-"""G's loss of seed 003 in its WGAN form, as pure functions (sign convention of
+"""G's loss of the PPGN-h report in its WGAN form, as pure functions (sign convention of
 gansweep.losses: critics output HIGH for REAL; every loss is minimised).
 
     L_G   = beta_1 L_x + beta_2 L_h + beta_3 L_gan                               (eq. 3)

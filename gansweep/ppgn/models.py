@@ -1,4 +1,4 @@
-"""Seed 003's four networks (section 4; footnote 12: conv (in, out, kernel), stride 1, no
+"""The PPGN-h report's four networks (section 4; footnote 12: conv (in, out, kernel), stride 1, no
 padding; max pools 2x2), every width scaled by model.width so tests run tiny versions.
 
 At model.width = 256 (the presets) the MNIST (28x28) geometry is the document's exactly:
@@ -57,7 +57,7 @@ LATENT_CRITIC: tuple[Layer, ...] = ((1, 2, False), (1, 2, True), (2, 2, True))
 def geometry(image_size: int) -> Geometry:
     if image_size not in GEOMETRY:
         raise ValueError(f"PPGN-h networks are defined for {sorted(GEOMETRY)} pixel images (MNIST "
-                         f"28x28 as in seed 003, digits 8x8), got {image_size}; set data.image_size")
+                         f"28x28 as in the PPGN-h report, digits 8x8), got {image_size}; set data.image_size")
     return GEOMETRY[image_size]
 
 

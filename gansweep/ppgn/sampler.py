@@ -1,4 +1,4 @@
-"""MALA-approx (seed 003 eq. 8; Nguyen et al. 2016, "Plug & Play Generative Networks", eq. 11
+"""MALA-approx (the PPGN-h report eq. 8; Nguyen et al. 2016, "Plug & Play Generative Networks", eq. 11
 and their sampling code): class-conditional samples by iterating in h-space,
 
     h_{t+1} = h_t + eps1 (R_h(h_t) - h_t) + eps2 d log C_c(G(h_t)) / dh_t + N(0, eps3^2)

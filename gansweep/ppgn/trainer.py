@@ -1,4 +1,4 @@
-"""PPGNTrainer: seed 003's PPGN-h with latent discriminators, as a Task (gansweep.task).
+"""PPGNTrainer: the PPGN-h report's PPGN-h with latent discriminators, as a Task (gansweep.task).
 
 One generator iteration k (section 4, WGAN-GP as footnote 9 says):
 

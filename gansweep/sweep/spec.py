@@ -466,7 +466,7 @@ def smoke_test(spec: SweepSpec, iterations: int = 4) -> SweepSpec:
     eval_every = max(1, iterations // 2)
     layers = deep_merge(spec.layers, nest(smoke_config()))
     data = layers.setdefault("data", {})
-    # Seed 001's R^2 points are generated and tiny already: a smoke test keeps them.
+    # The depth study's R^2 points are generated and tiny already: a smoke test keeps them.
     if data.get("name", "digits") not in ("digits", *POINT_DATASETS):
         data.update(name="digits", root=None, image_size=None)
         if data.get("aux") == "cifar10":  # a second dataset; digits has coarse groups instead

@@ -1,4 +1,4 @@
-"""Seed 002 section 4's augmentation grid on digits, with oracle generators, and its CLI."""
+"""The MNIST DCGAN report section 4's augmentation grid on digits, with oracle generators, and its CLI."""
 
 import csv
 import json
@@ -39,7 +39,7 @@ def held_out_real(pool, wrong=False):
     return generate
 
 
-def test_paper_grid_is_seed_002s():
+def test_paper_grid_is_the_mnist_dcgan_reports():
     assert aug.paper_sizes(60_000) == (0, 600, 6000, 12000, 30000, 60000)
     with pytest.raises(ValueError, match="unknown augmentation modes"):
         aug.Settings((0,), (0,), ("bogus",))

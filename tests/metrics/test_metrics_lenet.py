@@ -1,4 +1,4 @@
-"""Seed 002's LeNet: its layer list, deterministic training, is_lenet / acc_lenet / aug_gain
+"""The MNIST DCGAN report's LeNet: its layer list, deterministic training, is_lenet / acc_lenet / aug_gain
 in the evaluator, and its cross-entropy in G's loss (loss.classifier_alpha, section 6.2)."""
 
 import dataclasses

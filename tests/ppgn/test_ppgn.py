@@ -1,4 +1,4 @@
-"""PPGN-h (seed 003): section 4's networks, the variants as presets, the loss weights,
+"""PPGN-h (the PPGN-h report): section 4's networks, the variants as presets, the loss weights,
 training on digits and a test-made MNIST, and evaluation through the MALA-approx sampler."""
 
 import copy

@@ -25,7 +25,7 @@ def test_every_shipped_spec_is_valid_and_documented(path):
     small = smoke_test(s)
     assert small.trials <= 4 and small.iterations == 4 and small.gpu == 0
     cfg = small.config(dict(zip([q.key for q in small.search], [q.values[0] for q in small.search])))
-    # image data become digits; seed 001's generated R^2 points are tiny already and stay
+    # image data become digits; the depth study's generated R^2 points are tiny already and stay
     assert cfg.data.name in ("digits", "swissroll", "gaussians8") and cfg.train.device == "cpu"
     assert (cfg.data.name == "digits") == (s.config().data.name not in ("swissroll", "gaussians8"))
 

@@ -1,4 +1,4 @@
-"""Seed 001's models ("On Depth and Complexity of GANs"), merged into gansweep.config.presets.PRESETS.
+"""The depth study's models ("On Depth and Complexity of GANs"), merged into gansweep.config.presets.PRESETS.
 
 One preset per model family, with the depth as a value (model.blocks) a sweep searches:
 

@@ -1,7 +1,7 @@
 """Presets of the GAN vs WGAN report (seed document 004: DCGAN, weight-clipped WGAN and
 WGAN-GP on CIFAR-10), on the Radford DCGAN networks of the MNIST DCGAN report's presets.
 
-Seed 004 (Frank & Juracek) section 4.2 table, CIFAR-10 32x32, z ~ N(0, I):
+The GAN vs WGAN report (Frank & Juracek) section 4.2 table, CIFAR-10 32x32, z ~ N(0, I):
     DCGAN-CIFAR10        40 epochs, batch 128, Adam 2e-4, D:G 1, cross-entropy
     WGAN-clip-CIFAR10    100 epochs, batch 64, RMSprop 5e-5, 5:1, weights clipped to 0.01
     WGAN-GP-CIFAR10      100 epochs, batch 64, Adam 1e-4, 5:1, lambda (our eta) = 10
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from gansweep.config.presets.mnist_dcgan import RADFORD, _merge
 
-# Seed 004's DCGAN: 4+4 layers of 4x4 filters, 256-128-64 / 64-128-256 (Radford et al. at
+# The GAN vs WGAN report's DCGAN: 4+4 layers of 4x4 filters, 256-128-64 / 64-128-256 (Radford et al. at
 # 32x32, the document gives no widths). FID every 625 iterations: 1.6 DCGAN epochs, 4 WGAN
 # epochs, 25 points over either budget (both are 15,625 iterations).
 _CIFAR10 = _merge(RADFORD, {

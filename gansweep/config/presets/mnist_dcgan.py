@@ -4,7 +4,7 @@ Networks: gansweep.models.radford (convolutional) and gansweep.models.dense. Bud
 epochs as the documents give them (train.epochs: an epoch is N / (batch * n_critic)
 iterations). Merged into gansweep.config.presets.PRESETS.
 
-Seed 002 (Strelí & Horvath), Tables 1-2 name the variants:
+The MNIST DCGAN report (Strelí & Horvath), Tables 1-2 name the variants:
     DCGAN-MNIST          "Baseline" of Table 1: the lecture DCGAN (Appendix 7.5, H. Kang's
                          tensorflow-MNIST-GAN-DCGAN): 5+5 layers of 4x4 filters, G
                          1024-512-256-128, D 128-256-512-1024, z of 100, MNIST resized to
@@ -37,7 +37,7 @@ def _merge(*parts: dict) -> dict:
     return out
 
 
-# Radford et al.: Adam (0.5, 0.999) at 2e-4, BCE with a non-saturating G loss (seed 002's
+# Radford et al.: Adam (0.5, 0.999) at 2e-4, BCE with a non-saturating G loss (the MNIST DCGAN report's
 # "-log D(G(z))", Appendix 7.5), D:G 1:1, z of 100, batch norm in G and in D's inner layers.
 RADFORD = {
     "model": {"arch": "radford", "z_dim": 100, "init": "normal_0.02",
@@ -47,7 +47,7 @@ RADFORD = {
     "train": {"n_critic": 1},
 }
 
-# Seed 002: batch 100, Adam 2e-4 (section 3's search chose both). FID is plotted per epoch
+# The MNIST DCGAN report: batch 100, Adam 2e-4 (section 3's search chose both). FID is plotted per epoch
 # (Figs. 2, 3), one epoch of MNIST at batch 100 being 600 iterations.
 _MNIST = _merge(RADFORD, {
     "data": {"name": "mnist", "aux": "none"},

@@ -1,4 +1,4 @@
-"""Seed 003's models as presets (sections 4.1-4.3, Fig. 3a-f): config values, never code paths.
+"""The PPGN-h report's models as presets (sections 4.1-4.3, Fig. 3a-f): config values, never code paths.
 
 Shared by every variant (section 4.1: "the number of epochs, size of minibatch, parameters
 of MALA-approx sampler and the values of beta_k are fixed for every subsequent experiment"):
