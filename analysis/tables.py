@@ -63,8 +63,10 @@ def protocol_column(metric: str | None, metrics: list[str], trials: pd.DataFrame
 
 
 def table_metrics(res: Results) -> list[str]:
-    """FID-like, IS-like, and conditioning success (cond_acc instead of judging by eye)."""
-    return list(dict.fromkeys(m for m in (res.metric, res.is_metric, "cond_acc") if m in res.metrics))
+    """FID-like, its unbiased KID companion, IS-like, and conditioning success (cond_acc
+    instead of judging by eye)."""
+    kid = res.metric.replace("fid", "kid", 1) if res.metric and res.metric.startswith("fid") else None
+    return list(dict.fromkeys(m for m in (res.metric, kid, res.is_metric, "cond_acc") if m in res.metrics))
 
 
 def summarise(group: pd.DataFrame, metrics: list[str]) -> dict:

@@ -31,6 +31,7 @@ import yaml
 from gansweep import checkpoint as ckpt
 from gansweep.config import Config, ConfigError, from_dict, steps_per_epoch
 from gansweep.errors import CheckpointMissing, RunDirConflict
+from gansweep.metrics import registry
 from gansweep.metrics.provenance import IncomparableScores, differences
 from gansweep.models.families import family
 from gansweep.task import Task, build_task, resolve_device
@@ -147,13 +148,12 @@ def check_inputs(cfg: Config) -> None:
     loaded by build_task, also before any write.)"""
     if not cfg.eval.every or family(cfg.model.arch).task != "gan":
         return  # the classifier's metrics need no file; PPGN-h's encoder is trained on demand
-    from gansweep.metrics.registry import requestable
-    known = requestable(cfg.data.name)
+    known = registry.requestable(cfg.data.name)
     bad = [m for m in cfg.eval.metrics if m not in known]
     if bad:
         raise ConfigError([f"eval.metrics: unknown {', '.join(bad)} for data.name "
                            f"{cfg.data.name}; known: {', '.join(known)}"])
-    if {"fid", "is"} & set(cfg.eval.metrics):
+    if registry.needs_inception(cfg.eval.metrics):
         from gansweep.metrics.inception import resolve_weights
         resolve_weights(cfg.eval.inception_weights)
 

@@ -57,7 +57,9 @@ def check_local_files(spec, address) -> None:
     if address:
         return  # the worker nodes' disks are what matter; the trials report it there
     cfg = spec.config()
-    wants_inception = spec.metric in ("fid", "is") or {"fid", "is"} & set(cfg.eval.metrics)
+    from gansweep.metrics import registry
+
+    wants_inception = registry.needs_inception([spec.metric, *cfg.eval.metrics])
     if wants_inception and cfg.eval.every:
         from gansweep.metrics.inception import resolve_weights
         resolve_weights(cfg.eval.inception_weights)

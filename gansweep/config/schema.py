@@ -183,6 +183,10 @@ class EvalConfig:
     inception_weights: Optional[str] = opt(None, doc="pytorch-fid Inception weights file")
     real_samples: Optional[int] = opt(None, within(1, MAX_SAMPLES), doc="real images for reference statistics (None = all)")
     cache_dir: Optional[str] = opt(None, doc="real-statistics cache (default ~/.cache/gansweep/stats)")
+    # KID (gansweep.metrics.kid): torch-fidelity's defaults; the subset size is capped at the
+    # smaller of the generated and real samples.
+    kid_subsets: int = opt(100, within(1, 10_000), doc="KID: random subsets averaged")
+    kid_subset_size: int = opt(1000, within(2, MAX_SAMPLES), doc="KID: samples per side in a subset")
     # aug_gain (the MNIST DCGAN report section 4 at a size affordable during training; only when listed)
     aug_real: int = opt(600, within(1, MAX_SAMPLES), doc="aug_gain: real training images of its LeNets (MNIST 1%)")
     aug_generated: int = opt(600, within(1, MAX_SAMPLES), doc="aug_gain: generated images added (<= eval.samples)")

@@ -37,6 +37,7 @@ from gansweep.metrics.domain import DOMAINS, load_domain_extractor
 from gansweep.metrics.fid import fid_from_features, statistics
 from gansweep.metrics.inception import InceptionExtractor, resolve_weights, weights_available
 from gansweep.metrics.inception_score import SPLITS, inception_score
+from gansweep.metrics.kid import kid
 from gansweep.metrics.lenet import load_lenet
 from gansweep.metrics.provenance import Provenance
 
@@ -45,10 +46,10 @@ REAL_SUBSET_SEED = 20170906  # which real images when eval.real_samples < the da
 
 
 def default_metrics(dataset: str, conditional: bool, inception: bool) -> list[str]:
-    names = ["fid", "is"] if inception else []
+    names = ["fid", "kid", "is"] if inception else []  # KID beside every FID: unbiased at few samples
     spec = DOMAINS.get(dataset)
     if spec is not None and spec.reports_fid_is:
-        names += [f"fid_{dataset}", f"is_{dataset}"]
+        names += [f"fid_{dataset}", f"kid_{dataset}", f"is_{dataset}"]
     if spec is not None and conditional:
         names += ["cond_acc", f"intra_fid_{dataset}"]
     if spec is not None and (conditional or spec.reports_fid_is):
@@ -106,7 +107,7 @@ class Evaluator:
         self.real_images, self.real_labels = self._real_subset(e.real_samples)
         self.real_sha256 = cache.data_sha256(self.real_images, self.real_labels)
         self.extractors: dict[str, FeatureExtractor] = {}
-        if {"fid", "is"} & set(self.metrics):
+        if registry.needs_inception(self.metrics):
             self.extractors["inception"] = InceptionExtractor(resolve_weights(weights), self.device)
         if any(m.endswith(f"_{self.dataset}") or m == "cond_acc" for m in self.metrics):
             self.extractors["domain"] = load_domain_extractor(
@@ -116,6 +117,9 @@ class Evaluator:
                                                   data=domain_data, root=self.cfg.data.root)
         # The LeNet's scores need no real statistics (it reports no Fréchet distance).
         self.real = {k: self._real_stats(k) for k in self.extractors if k != "lenet"}
+        for kind, ext in self.extractors.items():  # KID compares features, not statistics
+            if f"kid{ext.suffix}" in self.metrics:
+                self.real[kind]["features"] = self._real_features(kind)
         self.memo = self._memorisation(test_images) if "nn_ratio" in self.metrics else None
         self.aug = self._augmentation(domain_data) if "aug_gain" in self.metrics else None
 
@@ -130,7 +134,7 @@ class Evaluator:
             chosen = default_metrics(self.dataset, self.conditional, weights_available(weights))
             # IS needs a sample per split; a toy evaluation just goes without it.
             return [m for m in chosen if not (m.startswith("is") and self.samples < SPLITS)]
-        if {"fid", "is"} & set(requested):
+        if registry.needs_inception(requested):
             resolve_weights(weights)  # the one clear error, now rather than at iteration 2000
         if any(m.startswith("is") for m in requested) and self.samples < SPLITS:
             raise ValueError(f"eval.samples: the Inception Score needs >= {SPLITS} samples "
@@ -175,6 +179,21 @@ class Evaluator:
         stem = f"{self.dataset}-train-n{len(self.real_images)}-{ext.name}"
         arrays = cache.cached_arrays(self.cache_dir, stem, key, compute)
         return {k: torch.from_numpy(v).to(self.device) for k, v in arrays.items()}
+
+    def _real_features(self, kind: str) -> torch.Tensor:
+        """The real subset's features (float32) from the shared cache, for KID."""
+        ext = self.extractors[kind]
+        key = {"kind": "real-features", "dataset": self.dataset, "split": "train",
+               "n": len(self.real_images), "data_sha256": self.real_sha256, "extractor": ext.name,
+               "weights_sha256": ext.weights_sha256, "version": METRICS_VERSION}
+
+        def compute():
+            feats, _ = ext.run(self.real_images, self.batch_size)
+            return {"features": feats.float().cpu().numpy()}
+
+        stem = f"{self.dataset}-train-n{len(self.real_images)}-{ext.name}-features"
+        arrays = cache.cached_arrays(self.cache_dir, stem, key, compute)
+        return torch.from_numpy(arrays["features"]).to(self.device)
 
     def _memorisation(self, test_images):
         if test_images is None:
@@ -247,6 +266,10 @@ class Evaluator:
         s, real, want, out = ext.suffix, self.real.get(kind), set(self.metrics), {}
         if f"fid{s}" in want:
             out[f"fid{s}"] = fid_from_features(feats, real["mu"], real["sigma"])
+        if f"kid{s}" in want:
+            e = self.cfg.eval
+            out[f"kid{s}"], out[f"kid{s}_std"] = kid(feats, real["features"], e.kid_subsets,
+                                                     e.kid_subset_size)
         if f"is{s}" in want:
             out[f"is{s}"], out[f"is{s}_std"] = inception_score(logits, SPLITS)
         if kind == "lenet" and "acc_lenet" in want:
@@ -274,11 +297,14 @@ class Evaluator:
                       z_seed=self.z_seed, real_sha256=self.real_sha256)
         out = {}
         for name in self.metrics:
-            kind = {"fid": "inception", "is": "inception", "is_lenet": "lenet",
+            kind = {"fid": "inception", "kid": "inception", "is": "inception", "is_lenet": "lenet",
                     "acc_lenet": "lenet"}.get(name, "domain")
             ext = self.extractors.get(kind)
             for reported in registry.companions(name, self.dataset):
                 impl = registry.reference(reported)
+                if reported.startswith("kid"):  # how many subsets of how many, as run
+                    size = min(self.cfg.eval.kid_subset_size, self.samples, len(self.real_images))
+                    impl += f", {self.cfg.eval.kid_subsets} subsets of {size}"
                 if name == "nn_ratio":
                     prov = Provenance(reported, impl, "pixels-grey", None,
                                       n_real=len(self.data.images), **common)

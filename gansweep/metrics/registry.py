@@ -22,6 +22,8 @@ JUDGED_DATASETS = ("digits", "mnist", "cifar10", "cifar100")
 LENET_DATASETS = ("digits", "mnist")
 
 FID = "gansweep.metrics.fid.frechet_distance_torch: Heusel et al. 2017 as pytorch-fid"
+KID = ("gansweep.metrics.kid.kid: Bińkowski et al. 2018 as torch-fidelity 0.4 "
+       "(unbiased MMD², (x.y/d + 1)^3)")
 IS = "gansweep.metrics.inception_score: Salimans et al. 2016 as openai/improved-gan, 10 splits"
 # The references are part of every score's recorded protocol (provenance): kept verbatim,
 # older wording included ("seed 002" is the MNIST DCGAN report), so old and new runs compare.
@@ -75,10 +77,15 @@ def _m(pattern, direction, needs, net, meaning, reference, companions=(), shown=
 METRICS: tuple[Metric, ...] = (
     _m("fid", "min", "inception", "inception", "Fréchet Inception Distance to the real training split",
        FID, shown=True),
+    _m("kid", "min", "inception", "inception",
+       "Kernel Inception Distance (unbiased MMD², cubic kernel) to the real training split", KID,
+       (("_std", None, KID + " (std over subsets)"),), shown=True),
     _m("is", "max", "inception", "inception", "Inception Score of the samples", IS,
        (("_std", None, IS + " (std over splits)"),), shown=True),
     _m("fid_D", "min", "judge", "domain", "FID in the feature space of the dataset's judge", FID,
        shown=True),
+    _m("kid_D", "min", "judge", "domain", "KID in the feature space of the dataset's judge", KID,
+       (("_std", None, KID + " (std over subsets)"),)),
     _m("is_D", "max", "judge", "domain", "IS over the dataset judge's classes", IS,
        (("_std", None, IS + " (std over splits)"),), shown=True),
     _m("cond_acc", "max", "judge labels", "domain",
@@ -166,6 +173,11 @@ def shown(name: str) -> bool:
     """Worth a column of the live trial table (the metric itself, not its companions)."""
     found = _match(name)
     return bool(found) and found[1] is None and found[0].shown
+
+
+def needs_inception(names) -> bool:
+    """Whether any of these metric names is computed with pytorch-fid's Inception network."""
+    return any("inception" in (lookup(n).needs if lookup(n) else ()) for n in names)
 
 
 def requestable(dataset: str, task: str = "gan") -> list[str]:

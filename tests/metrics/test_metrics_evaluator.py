@@ -49,7 +49,7 @@ def generators(digits):
 
 def test_cond_acc_diversity_and_memorisation(digits_evaluator, digits):
     evaluator = digits_evaluator(conditional=True)
-    assert set(evaluator.metrics) == {"fid_digits", "is_digits", "cond_acc", "intra_fid_digits",
+    assert set(evaluator.metrics) == {"fid_digits", "kid_digits", "is_digits", "cond_acc", "intra_fid_digits",
                                       "diversity_digits", "nn_ratio"}
     g = generators(digits)
     copies = evaluator.evaluate(g["copies"])
@@ -79,9 +79,9 @@ def test_fixed_latents_same_everywhere(digits_evaluator, digits):
 
 
 def test_metric_choice(digits_evaluator, inception_weights, monkeypatch):
-    assert ev.default_metrics("digits", False, False) == ["fid_digits", "is_digits",
+    assert ev.default_metrics("digits", False, False) == ["fid_digits", "kid_digits", "is_digits",
                                                           "diversity_digits", "nn_ratio"]
-    assert ev.default_metrics("cifar100", False, True) == ["fid", "is", "nn_ratio"]
+    assert ev.default_metrics("cifar100", False, True) == ["fid", "kid", "is", "nn_ratio"]
     assert "cond_acc" in ev.default_metrics("cifar100", True, False)
     with pytest.raises(InceptionWeightsMissing):
         digits_evaluator(metrics=["fid"])
@@ -90,7 +90,7 @@ def test_metric_choice(digits_evaluator, inception_weights, monkeypatch):
     with pytest.raises(ValueError, match="unknown.*fid_mnist"):
         digits_evaluator(metrics=["fid_mnist"])
     monkeypatch.setenv("GANSWEEP_INCEPTION_WEIGHTS", str(inception_weights))
-    assert ev.default_metrics("digits", True, True)[:2] == ["fid", "is"]
+    assert ev.default_metrics("digits", True, True)[:3] == ["fid", "kid", "is"]
 
 
 def test_inception_metrics_on_a_few_samples(digits_evaluator, digits, inception_weights, tmp_path):
