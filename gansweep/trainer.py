@@ -69,6 +69,9 @@ class Trainer:
         fast = self.device.type == "cuda" or t.fast_paths_on_cpu
         self.amp = fast and t.amp == "bf16"
         self.channels_last = fast and t.channels_last
+        self.tf32 = self.device.type == "cuda" and t.tf32
+        if self.device.type == "cuda":  # explicit both ways: cuDNN convolutions default to TF32
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = self.tf32
         self.nets = build_gan(cfg.model, self.shape)
         for net in self.nets.named().values():
             net.to(self.device).train()
@@ -137,13 +140,26 @@ class Trainer:
 
     @torch.no_grad()
     def sample(self, z: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
-        """Images in [-1, 1] from G in inference mode (batch-norm running statistics)."""
+        """Images in [-1, 1] from G, its batch norm as eval.sample_bn says: running statistics
+        (eval mode), or each batch's own (train mode; the running buffers are put back, so
+        evaluating never changes what training continues with)."""
         G = self.nets.G
-        G.eval()
+        batch_stats = self.cfg.eval.sample_bn == "batch"
+        kept = {k: v.clone() for k, v in G.state_dict().items() if "running" in k or "num_batches" in k}
+        G.train(batch_stats)
         try:
             return G(z.to(self.device), None if y is None else y.to(self.device))
         finally:
             G.train()
+            if batch_stats and kept:
+                G.load_state_dict(kept, strict=False)
+
+    def numerics(self) -> str:
+        """Every switch that changes the numbers, as in effect on this device (provenance)."""
+        t = self.cfg.train
+        return (f"amp={'bf16' if self.amp else 'off'} tf32={'on' if self.tf32 else 'off'} "
+                f"channels_last={'on' if self.channels_last else 'off'} "
+                f"compile={'on' if t.compile else 'off'} sample_bn={self.cfg.eval.sample_bn}")
 
     def evaluate(self) -> dict[str, float]:
         """Every metric that applies (gansweep.metrics), on the evaluator's fixed z set.
@@ -164,10 +180,10 @@ class Trainer:
         if self.dataset.is_points:
             from gansweep.metrics.points import PointEvaluator
             kwargs.pop("inception_weights", None)  # no Inception network on points
-            return PointEvaluator(cfg, self.dataset, self.device, **kwargs)
+            return PointEvaluator(cfg, self.dataset, self.device, numerics=self.numerics(), **kwargs)
         from gansweep.metrics.evaluator import Evaluator
         return Evaluator(cfg, self.dataset, self.device, self.num_classes, self.conditional,
-                         cfg.model.z_dim, **kwargs)
+                         cfg.model.z_dim, numerics=self.numerics(), **kwargs)
 
     def provenance(self) -> dict:
         return self._evaluator.provenance() if self._evaluator is not None else {}

@@ -46,7 +46,7 @@ def worst_relative_difference(a, b):
 CASES = {  # switch -> (overrides, tolerance)
     "bf16": ({"train.fast_paths_on_cpu": True, "train.amp": "bf16", "train.channels_last": False}, 2e-2),
     "channels_last": ({"train.fast_paths_on_cpu": True, "train.amp": "off", "train.channels_last": True}, 1e-5),
-    "bf16+channels_last": ({"train.fast_paths_on_cpu": True}, 2e-2),
+    "bf16+channels_last": ({"train.fast_paths_on_cpu": True, "train.amp": "bf16"}, 2e-2),
     "fused": ({"optim.fused": "fused"}, 1e-5),
     "foreach": ({"optim.fused": "foreach"}, 0.0),
 }
@@ -68,10 +68,12 @@ def test_fast_path_losses_match_the_plain_fp32_path(name, case):
 
 
 def test_cpu_runs_ignore_the_cuda_switches():
-    """Defaults say bf16 + channels-last, yet a CPU run is the plain fp32 one, bit for bit."""
+    """The defaults are fp32 (amp and TF32 are opt-in); channels-last and bf16 asked for
+    explicitly still leave a CPU run the plain fp32 one, bit for bit."""
     cfg = tiny_config("WGAN")
-    assert cfg.train.amp == "bf16" and cfg.train.channels_last and cfg.optim.fused == "auto"
-    trainer, default = losses_over_steps("WGAN")
+    assert cfg.train.amp == "off" and not cfg.train.tf32 and cfg.train.channels_last
+    assert cfg.optim.fused == "auto"
+    trainer, default = losses_over_steps("WGAN", **{"train.amp": "bf16"})
     assert not trainer.amp and not trainer.channels_last
     _, plain = losses_over_steps("WGAN", **{"train.amp": "off", "train.channels_last": False,
                                             "optim.fused": "off"})
@@ -128,3 +130,20 @@ def test_compiled_g_and_d_match_eager():
     trainer, compiled = losses_over_steps("WGAN", steps=2, **{"train.compile": True})
     assert trainer.G is not trainer.nets.G  # really compiled
     assert worst_relative_difference(compiled, eager) <= 1e-4
+
+
+def test_numerics_are_recorded_and_batch_stats_sampling_leaves_g_alone():
+    """Every numerics switch reaches each score's provenance; sampling with batch statistics
+    uses them but leaves G's running buffers as they were."""
+    from gansweep.trainer import Trainer
+
+    t = Trainer(tiny_config("WGAN", **{"train.amp": "bf16", "eval.sample_bn": "batch"}))
+    assert t.numerics() == "amp=off tf32=off channels_last=off compile=off sample_bn=batch"  # CPU
+    before = {k: v.clone() for k, v in t.nets.G.state_dict().items()}
+    z = torch.randn(16, t.cfg.model.z_dim)
+    batch = t.sample(z)
+    assert all(torch.equal(before[k], v) for k, v in t.nets.G.state_dict().items())
+    running = Trainer(tiny_config("WGAN")).sample(z)
+    assert not torch.allclose(batch, running)  # the BN mode changes the samples: it is recorded
+    ev = t.make_evaluator(samples=20)
+    assert {p["numerics"] for p in ev.provenance().values()} == {t.numerics()}

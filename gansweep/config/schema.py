@@ -154,9 +154,14 @@ class TrainConfig:
     checkpoint_every: int = opt(2000, within(1, MAX_ITERATIONS))
     keep_checkpoints: int = opt(2, within(1, 1000))
     # Speed switches (gansweep.trainer). They change the numbers only on CUDA, so a CPU run
-    # is bit-identical whatever they say unless fast_paths_on_cpu forces them on.
+    # is bit-identical whatever they say unless fast_paths_on_cpu forces them on. The
+    # defaults reproduce the thesis's fp32 numerics on every device: bf16 and TF32 are
+    # opt-in (the top models of Table 5.2 lie within ~1 FID: a silent change of numerics
+    # could reorder them). Every switch is in each score's provenance (numerics).
     amp: Literal["off", "bf16"] = opt(
-        "bf16", doc="bf16 autocast of G/D/C forwards on CUDA; the gradient penalty stays fp32")
+        "off", doc="bf16: autocast G/D/C forwards on CUDA (the gradient penalty stays fp32)")
+    tf32: bool = opt(False, doc="TF32 matmuls and convolutions on CUDA (off: true fp32, "
+                                "cuDNN's TF32 default included)")
     channels_last: bool = opt(True, doc="NHWC memory format for networks and batches on CUDA")
     compile: bool = opt(False, doc="torch.compile G and D (the GP's double backward runs eagerly)")
     fast_paths_on_cpu: bool = opt(
@@ -185,6 +190,9 @@ class EvalConfig:
     cache_dir: Optional[str] = opt(None, doc="real-statistics cache (default ~/.cache/gansweep/stats)")
     # KID (gansweep.metrics.kid): torch-fidelity's defaults; the subset size is capped at the
     # smaller of the generated and real samples.
+    sample_bn: Literal["running", "batch"] = opt(
+        "running", doc="batch norm in G when sampling for evaluation: running statistics "
+                       "(eval mode) or each batch's own (train mode, buffers left untouched)")
     kid_subsets: int = opt(100, within(1, 10_000), doc="KID: random subsets averaged")
     kid_subset_size: int = opt(1000, within(2, MAX_SAMPLES), doc="KID: samples per side in a subset")
     # aug_gain (the MNIST DCGAN report section 4 at a size affordable during training; only when listed)

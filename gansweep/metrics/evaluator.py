@@ -80,14 +80,16 @@ class Evaluator:
 
     def __init__(self, cfg, dataset_train, device, num_classes: int, conditional: bool, z_dim: int,
                  *, z_seed: int = EVAL_Z_SEED, samples: int | None = None,
-                 inception_weights: str | None = None, domain_data=None, test_images=None):
-        """`domain_data` (train x, y, test x, y at native size) and `test_images` default to the
+                 inception_weights: str | None = None, domain_data=None, test_images=None,
+                 numerics: str | None = None):
+        """`numerics`: how the generator was trained and is sampled (Trainer.numerics), for
+        provenance. `domain_data` (train x, y, test x, y at native size) and `test_images` default to the
         dataset's own splits through gansweep.data; tests and tools may pass them."""
         e = cfg.eval
         self.cfg, self.data = cfg, dataset_train
         self.device = torch.device(device)
         self.num_classes, self.conditional, self.z_seed = num_classes, conditional, z_seed
-        self.z_dim = z_dim
+        self.z_dim, self.numerics = z_dim, numerics
         self.dataset = cfg.data.name
         self.samples = samples or e.samples
         self.batch_size = e.batch_size
@@ -294,7 +296,7 @@ class Evaluator:
         """Reported name -> Provenance dict (implementation, extractor, weights, n, split)."""
         c, h, w = self.real_images.shape[1:]
         common = dict(n_generated=self.samples, real_split="train", dataset=f"{self.dataset}@{c}x{h}x{w}",
-                      z_seed=self.z_seed, real_sha256=self.real_sha256)
+                      z_seed=self.z_seed, real_sha256=self.real_sha256, numerics=self.numerics)
         out = {}
         for name in self.metrics:
             kind = {"fid": "inception", "kid": "inception", "is": "inception", "is_lenet": "lenet",

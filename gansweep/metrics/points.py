@@ -91,8 +91,11 @@ class PointEvaluator:
     from the model's prior (section 5.1: "a fixed set of 10000 random noise vectors").
     """
 
-    def __init__(self, cfg, dataset, device, *, z_seed: int = EVAL_Z_SEED, samples: int | None = None):
-        """`z_seed` / `samples` other than the run's: `gansweep eval` on fresh latents."""
+    def __init__(self, cfg, dataset, device, *, z_seed: int = EVAL_Z_SEED, samples: int | None = None,
+                 numerics: str | None = None):
+        """`z_seed` / `samples` other than the run's: `gansweep eval` on fresh latents;
+        `numerics` as Evaluator's."""
+        self.numerics = numerics
         self.cfg, self.dataset, self.device = cfg, dataset, torch.device(device)
         self.z_seed, self.samples = z_seed, samples or cfg.eval.samples
         known = registry.requestable(dataset.name)
@@ -121,5 +124,5 @@ class PointEvaluator:
             out[name] = Provenance(name, impl, "points-R2", None, n_generated=len(self.z),
                                    n_real=len(self.dataset), real_split="generated",
                                    dataset=f"{self.dataset.name}@{self.dataset.dim}",
-                                   z_seed=self.z_seed).to_dict()
+                                   z_seed=self.z_seed, numerics=self.numerics).to_dict()
         return out

@@ -43,6 +43,8 @@ class Provenance:
     dataset: str                   # name@HxW as the generator sees it
     z_seed: Optional[int] = None   # the latent set (fixed per protocol; None for folders)
     real_sha256: Optional[str] = None  # hash of the real images (and labels) compared against
+    numerics: Optional[str] = None     # how G was trained and sampled: amp, TF32, channels-last,
+                                       # compile, batch-norm mode when sampling (Trainer.numerics)
     version: str = METRICS_VERSION
     pytorch_fid: str = dataclasses.field(default_factory=_pytorch_fid_version)
 

@@ -58,6 +58,9 @@ class PPGNTrainer:
     def __init__(self, cfg: Config, device: torch.device | str = "cpu",
                  dataset: ImageDataset | None = None):
         self.cfg, self.device = cfg, torch.device(device)
+        self.tf32 = self.device.type == "cuda" and cfg.train.tf32
+        if self.device.type == "cuda":  # fp32 unless asked: cuDNN convolutions default to TF32
+            torch.backends.cuda.matmul.allow_tf32 = torch.backends.cudnn.allow_tf32 = self.tf32
         seed_everything(cfg.train.seed)
         self.dataset = dataset if dataset is not None else load_dataset(cfg.data, "train")
         self.data = self.dataset.to(self.device)
@@ -211,7 +214,11 @@ class PPGNTrainer:
         from gansweep.metrics.evaluator import Evaluator
         cfg = cfg or self.cfg
         return Evaluator(cfg, self.dataset, self.device, self.num_classes, self.conditional,
-                         cfg.model.z_dim, **kwargs)
+                         cfg.model.z_dim, numerics=self.numerics(), **kwargs)
+
+    def numerics(self) -> str:
+        """PPGN-h trains in fp32 without speed switches and samples by MALA-approx."""
+        return f"amp=off tf32={'on' if self.tf32 else 'off'} channels_last=off compile=off sample=mala"
 
     def provenance(self) -> dict:
         return self._evaluator.provenance() if self._evaluator is not None else {}
