@@ -134,7 +134,7 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
         _trainable(spec),
         param_space={**spec.trial_space(), **(extra_config or {})},
         tune_config=tune.TuneConfig(
-            search_alg=ReplicatedOptunaSearch(spec), scheduler=scheduler,
+            search_alg=ReplicatedOptunaSearch(spec, where), scheduler=scheduler,
             metric=OBJECTIVE, mode=spec.mode, num_samples=spec.trials,
             max_concurrent_trials=spec.max_concurrent_trials or None,
             trial_dirname_creator=trial_dirname, reuse_actors=True),
