@@ -6,7 +6,6 @@ iterations; and a driver killed while a replicate waits at a rung resumes correc
 import glob
 import json
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from gansweep.sweep import scheduler as scheduler_module
 from gansweep.sweep.scheduler import RUNGS_FILE
 from gansweep.sweep.spec import parse_spec
 from gansweep.sweep.storage import TRIALS_FILE, Location
+from gansweep.sweep.study import load_study
 from gansweep.sweep.tuner import run_sweep
 
 from . import synthetic
@@ -52,13 +52,8 @@ def table(where: Location) -> dict[tuple[int, int], dict]:
 
 
 def told(where: Location) -> dict[int, optuna.trial.FrozenTrial]:
-    """Optuna's trials, from the searcher state Tune saved beside the experiment."""
-    path = max(glob.glob(os.path.join(where.path, "searcher-state-*.pkl")))  # the latest session
-    with open(path, "rb") as f:
-        state = pickle.load(f)
-    while "study" not in state:  # Tune's SearchGenerator / ConcurrencyLimiter wrap ours
-        state = state.get("searcher", state.get("_searcher")).__dict__
-    return {t.number: t for t in state["study"].trials}
+    """Optuna's trials, from the study's journal in the experiment directory."""
+    return {t.number: t for t in load_study(where).trials}
 
 
 def sweep(tmp_path, name):
