@@ -71,7 +71,11 @@ def test_a_good_config_with_an_unlucky_seed_survives_only_under_the_replicated_s
     reached = {k: e["iteration"] for k, e in entries.items()}
     assert reached == {(0, 0): 18, (0, 1): 18, (1, 0): 2, (1, 1): 2, (2, 0): 2, (2, 1): 2,
                        (3, 0): 18, (3, 1): 18}
-    assert "continue on 2/2 seeds" in entries[(3, 0)]["rung"]
+    # The table shows the last rung ("18: reached the budget", since 3818740); the rung at
+    # 2 is in the rung state: config 3 continued there, on both seeds.
+    assert "reached the budget on 2/2 seeds" in entries[(3, 0)]["rung"]
+    first_rung = rungs(ours)["decided"]["3"][repr(2.0)]
+    assert first_rung["action"] == scheduler_module.CONTINUE and first_rung["seeds"] == 2
     trials = told(ours)
     assert trials[3].state == optuna.trial.TrialState.COMPLETE and trials[3].value == pytest.approx(1.0)
     assert trials[3].intermediate_values[2] == pytest.approx(1.75)  # the seeds' mean at the rung
