@@ -6,6 +6,7 @@ beside them:
 
     EXPERIMENT/gansweep-spec.yaml    the spec as written and as resolved
     EXPERIMENT/gansweep-trials.json  every trial's state, iteration, best metric, last error
+    EXPERIMENT/optuna-study.log      the Optuna study, a JournalStorage file (sweep.study)
     EXPERIMENT/.gansweep-cache/      the judges trained for this experiment (datasets read
                                      from disk) and the real-data statistics, shared by
                                      every trial on every node (gansweep.metrics.cache)

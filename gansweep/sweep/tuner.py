@@ -5,8 +5,8 @@ The experiment directory is STORAGE/NAME. `run` writes the spec there first (so 
 searcher, the spec's scheduler, FailureConfig(max_failures) and a CheckpointConfig that
 keeps the best and the latest checkpoint of each trial. `resume` rebuilds the same trainable
 from the saved spec and calls Tuner.restore: finished trials stay finished, unfinished ones
-continue from their checkpoints, and the searcher (pickled with its Optuna study) keeps its
-history.
+continue from their checkpoints, and the searcher reattaches to the Optuna study in
+EXPERIMENT/optuna-study.log, so it keeps its history.
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
         _trainable(spec),
         param_space={**spec.trial_space(), **(extra_config or {})},
         tune_config=tune.TuneConfig(
-            search_alg=ReplicatedOptunaSearch(spec), scheduler=scheduler,
+            search_alg=ReplicatedOptunaSearch(spec, where), scheduler=scheduler,
             metric=OBJECTIVE, mode=spec.mode, num_samples=spec.trials,
             max_concurrent_trials=spec.max_concurrent_trials or None,
             trial_dirname_creator=trial_dirname, reuse_actors=True),

@@ -6,7 +6,6 @@ iterations; and a driver killed while a replicate waits at a rung resumes correc
 import glob
 import json
 import os
-import pickle
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from gansweep.sweep import scheduler as scheduler_module
 from gansweep.sweep.scheduler import RUNGS_FILE
 from gansweep.sweep.spec import parse_spec
 from gansweep.sweep.storage import TRIALS_FILE, Location
+from gansweep.sweep.study import load_study
 from gansweep.sweep.tuner import run_sweep
 
 from . import synthetic
@@ -52,13 +52,8 @@ def table(where: Location) -> dict[tuple[int, int], dict]:
 
 
 def told(where: Location) -> dict[int, optuna.trial.FrozenTrial]:
-    """Optuna's trials, from the searcher state Tune saved beside the experiment."""
-    path = max(glob.glob(os.path.join(where.path, "searcher-state-*.pkl")))  # the latest session
-    with open(path, "rb") as f:
-        state = pickle.load(f)
-    while "study" not in state:  # Tune's SearchGenerator / ConcurrencyLimiter wrap ours
-        state = state.get("searcher", state.get("_searcher")).__dict__
-    return {t.number: t for t in state["study"].trials}
+    """Optuna's trials, from the study's journal in the experiment directory."""
+    return {t.number: t for t in load_study(where).trials}
 
 
 def sweep(tmp_path, name):
@@ -76,7 +71,11 @@ def test_a_good_config_with_an_unlucky_seed_survives_only_under_the_replicated_s
     reached = {k: e["iteration"] for k, e in entries.items()}
     assert reached == {(0, 0): 18, (0, 1): 18, (1, 0): 2, (1, 1): 2, (2, 0): 2, (2, 1): 2,
                        (3, 0): 18, (3, 1): 18}
-    assert "continue on 2/2 seeds" in entries[(3, 0)]["rung"]
+    # The table shows the last rung ("18: reached the budget", since 3818740); the rung at
+    # 2 is in the rung state: config 3 continued there, on both seeds.
+    assert "reached the budget on 2/2 seeds" in entries[(3, 0)]["rung"]
+    first_rung = rungs(ours)["decided"]["3"][repr(2.0)]
+    assert first_rung["action"] == scheduler_module.CONTINUE and first_rung["seeds"] == 2
     trials = told(ours)
     assert trials[3].state == optuna.trial.TrialState.COMPLETE and trials[3].value == pytest.approx(1.0)
     assert trials[3].intermediate_values[2] == pytest.approx(1.75)  # the seeds' mean at the rung

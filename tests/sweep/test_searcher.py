@@ -13,7 +13,7 @@ from gansweep.sweep.spec import parse_spec
 def make(searcher="tpe", seed=0, replicates=1, num_samples=30, mode="min"):
     return ReplicatedOptunaSearch(parse_spec({
         "model": "WGAN", "data": {"name": "digits"}, "iterations": 10, "eval_every": 5,
-        "metric": "fid_digits", "mode": mode, "searcher": searcher, "seed": seed,
+        "metric": "fid_digits" if mode == "min" else "is_digits", "mode": mode, "searcher": searcher, "seed": seed,
         "num_samples": num_samples, "replicates": replicates,
         "search": {"optim.lr_d": {"loguniform": [1e-5, 1e-2]},
                    "optim.lr_g": {"loguniform": [1e-5, 1e-2]},
@@ -64,16 +64,31 @@ def test_replicates_share_a_config_and_are_told_once_as_their_mean():
     assert done.value == pytest.approx(3.0) and done.params == configs[0]["params"]
 
 
-@pytest.mark.parametrize("ending", [
-    {"error": True}, {"result": {OBJECTIVE: math.inf, "diverged": True, "iteration": 10}},
-    {"result": {OBJECTIVE: float("nan"), "iteration": 10}}])
-def test_a_diverged_or_errored_replicate_fails_its_config(ending):
+def test_an_errored_replicate_fails_its_config():
     s = make(replicates=2)
     s.suggest("a"), s.suggest("b")
     s.on_trial_complete("a", {OBJECTIVE: 1.0, "iteration": 10})
-    s.on_trial_complete("b", **ending)
+    s.on_trial_complete("b", error=True)
     (trial,) = s.study.trials
-    assert trial.state == optuna.trial.TrialState.FAIL  # never a good number for Optuna
+    assert trial.state == optuna.trial.TrialState.FAIL  # says nothing about the region
+
+
+@pytest.mark.parametrize("mode", ["min", "max"])
+@pytest.mark.parametrize("end", [{OBJECTIVE: math.inf, "diverged": True, "iteration": 10},
+                                 {OBJECTIVE: float("nan"), "iteration": 10}])
+def test_a_diverged_replicate_makes_its_config_infeasible_never_a_good_number(end, mode):
+    s = make(replicates=2, mode=mode)
+    s.suggest("a"), s.suggest("b")
+    s.on_trial_complete("a", {OBJECTIVE: 1.0, "iteration": 10})
+    s.on_trial_complete("b", end)
+    (trial,) = s.study.trials
+    assert trial.state == optuna.trial.TrialState.COMPLETE
+    assert trial.constraints == {"diverged": 0.5}  # half its replicates diverged
+    assert trial.value == (math.inf if mode == "min" else -math.inf)
+    s.suggest("c"), s.suggest("d")
+    for t in "cd":  # worse than the diverged config's feasible replicate, still the best
+        s.on_trial_complete(t, {OBJECTIVE: 5.0 if mode == "min" else 0.5, "iteration": 10})
+    assert s.study.best_trial.number == 1 and s.study.best_trial.constraints == {"diverged": 0.0}
 
 
 def test_save_and_restore_keep_the_history_and_the_pending_replicates(tmp_path):
@@ -132,7 +147,8 @@ def test_a_finished_config_is_told_its_mean_at_the_full_budget_with_rung_steps()
     run(s, "b", [7, 6, 5, 4, 3, 2, 1, 0])
     (t,) = s.study.trials
     assert t.state == optuna.trial.TrialState.COMPLETE and t.value == pytest.approx(1.0)
-    assert t.intermediate_values == {5: 8.0, 10: 7.0, 20: 5.0, 40: 1.0}
+    # every evaluation is an intermediate value, the rungs (5, 10, 20) and the budget among them
+    assert t.intermediate_values == {5 * (k + 1): 8.0 - k for k in range(8)}
 
 
 def test_a_config_stopped_at_a_rung_is_pruned_at_that_rung_not_completed():
