@@ -187,12 +187,14 @@ class EvalConfig:
     metrics: tuple[str, ...] = opt((), doc="metric names; empty = every metric that applies")
     inception_weights: Optional[str] = opt(None, doc="pytorch-fid Inception weights file")
     real_samples: Optional[int] = opt(None, within(1, MAX_SAMPLES), doc="real images for reference statistics (None = all)")
-    cache_dir: Optional[str] = opt(None, doc="real-statistics cache (default ~/.cache/gansweep/stats)")
-    # KID (gansweep.metrics.kid): torch-fidelity's defaults; the subset size is capped at the
-    # smaller of the generated and real samples.
+    cache_dir: Optional[str] = opt(None, doc="metric cache: trained judges, real statistics; a path or "
+                                          "URI (a sweep: STORAGE/NAME/.gansweep-cache; default "
+                                          "$GANSWEEP_CACHE, else ~/.cache/gansweep/stats)")
     sample_bn: Literal["running", "batch"] = opt(
         "running", doc="batch norm in G when sampling for evaluation: running statistics "
                        "(eval mode) or each batch's own (train mode, buffers left untouched)")
+    # KID (gansweep.metrics.kid): torch-fidelity's defaults; the subset size is capped at the
+    # smaller of the generated and real samples.
     kid_subsets: int = opt(100, within(1, 10_000), doc="KID: random subsets averaged")
     kid_subset_size: int = opt(1000, within(2, MAX_SAMPLES), doc="KID: samples per side in a subset")
     # aug_gain (the MNIST DCGAN report section 4 at a size affordable during training; only when listed)
