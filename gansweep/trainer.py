@@ -35,7 +35,7 @@ import torch
 
 from gansweep import losses
 from gansweep.checkpoint import load_modules_state, modules_state, preserved_rng, seed_everything
-from gansweep.config import Config
+from gansweep.config import Config, steps_per_epoch
 from gansweep.critic_schedule import critic_steps
 from gansweep.data import ImageDataset, load_dataset, to_float
 from gansweep.latent import sample_latents
@@ -112,7 +112,7 @@ class Trainer:
 
     def step(self) -> None:
         k = self.iteration
-        factor = lr_factor(self.cfg.optim, self.cfg.train.iterations, k)
+        factor = lr_factor(self.cfg.optim, self.cfg.train.iterations, k, steps_per_epoch(self.cfg))
         for name, opt in self.opts.items():
             set_lr(opt, self.base_lr[name], factor)
         self._scalars = {}  # only this step's values: a resumed run logs what a straight one does
@@ -132,7 +132,8 @@ class Trainer:
         names = list(scalars)
         values = torch.stack([scalars[n].detach().float() for n in names]).tolist() if names else []
         out = dict(zip(names, values))
-        out["lr_factor"] = lr_factor(self.cfg.optim, self.cfg.train.iterations, max(self.iteration - 1, 0))
+        out["lr_factor"] = lr_factor(self.cfg.optim, self.cfg.train.iterations, max(self.iteration - 1, 0),
+                                     steps_per_epoch(self.cfg))
         return out
 
     @torch.no_grad()

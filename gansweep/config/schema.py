@@ -130,6 +130,9 @@ class OptimConfig:
     decay_iterations: Optional[int] = opt(None, within(1, MAX_ITERATIONS), doc="linear: reach 0 here (None = train.iterations)")
     milestones: tuple[float, ...] = opt((1 / 3, 2 / 3), each(within(0.0, 1.0)),
                                         doc="step: fractions of train.iterations where lr *= gamma")
+    milestone_epochs: tuple[float, ...] = opt(
+        (), each(within(0.0, 10_000.0)), doc="step: epochs where lr *= gamma (ch. 2: 66, 133), in "
+        "iterations via steps_per_epoch (a data fraction's own epochs); when given, replaces milestones")
     gamma: float = opt(0.1, gt(0.0))
     fused: Literal["auto", "fused", "foreach", "off"] = opt(
         "auto", doc="optimizer kernel: auto = fused on CUDA, foreach elsewhere (bit-identical to "
