@@ -104,11 +104,27 @@ def key_acts(preset: str, layers: dict, key: str, values: tuple) -> Verdict:
     """Whether `key` changes the training of the smoke-size `preset` between `values`."""
     tag = (preset, key, repr(tuple(values)), json.dumps(layers, sort_keys=True, default=repr))
     if tag not in _CACHE:
-        _CACHE[tag] = _decide(preset, layers, key, tuple(values))
+        try:
+            _CACHE[tag] = _decide(preset, layers, key, tuple(values))
+        except Exception as err:  # a value the smoke model cannot take: not ours to refuse
+            _CACHE[tag] = Verdict(True, f"not checked: the smoke-size run failed ({err})")
     return _CACHE[tag]
 
 
 def _decide(preset: str, layers: dict, key: str, values: tuple) -> Verdict:
+    import tempfile
+
+    with tempfile.TemporaryDirectory(prefix="gansweep-inert-") as tmp:
+        # Judges a task trains on first use (PPGN-h's encoder, the LeNet of classifier_alpha)
+        # go to a throw-away cache: validation writes nothing that outlives it.
+        return _decide_in(preset, _with_cache_dir(layers, tmp), key, values)
+
+
+def _with_cache_dir(layers: dict, cache: str) -> dict:
+    return {**layers, "eval": {**layers.get("eval", {}), "cache_dir": cache}}
+
+
+def _decide_in(preset: str, layers: dict, key: str, values: tuple) -> Verdict:
     import torch
 
     from gansweep.checkpoint import preserved_rng
