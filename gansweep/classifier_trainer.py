@@ -6,8 +6,10 @@ data was shuffled, reset and a new epoch commenced." `TaskOrder` draws that inte
 epoch from (seed, epoch), so its state is two integers, like `BatchSampler`'s.
 
 The optimizer is SGD at optim.lr_c with weight decay and the step schedule
-0.01 -> 0.001 -> 0.0001 at optim.milestones x train.iterations (epochs 66 and 133 of 200 in
-the thesis), stepped once per iteration. Nothing in `step()` waits on the device: scalars
+0.01 -> 0.001 -> 0.0001 at optim.milestone_epochs (the thesis: "Training ran for 200 epochs.
+[...] The learning rate started at 0.01 then was annealed to 0.001 and 0.0001 at epochs 66 and
+133 respectively"), stepped once per iteration. An epoch passes once through each task's
+data (config.steps_per_epoch), so STL, MTL and data-fraction runs each get 200 of their own. Nothing in `step()` waits on the device: scalars
 stay device tensors until `scalars()`.
 """
 
@@ -21,7 +23,7 @@ import torch
 import torch.nn.functional as F
 
 from gansweep.checkpoint import load_modules_state, modules_state, seed_everything
-from gansweep.config import Config, OptimConfig
+from gansweep.config import Config, steps_per_epoch
 from gansweep.data import load_dataset, to_float
 from gansweep.models.mtl_classifier import MTLClassifier
 from gansweep.optim import lr_factor, make_optimizer
@@ -101,11 +103,13 @@ def load_tasks(cfg: Config, device: torch.device) -> list[TaskData]:
     return tasks
 
 
-def build_scheduler(o: OptimConfig, opt: torch.optim.Optimizer, iterations: int):
+def build_scheduler(cfg: Config, opt: torch.optim.Optimizer):
     """A torch scheduler stepped once per iteration over gansweep.optim's schedule rule
-    (one definition for every trainer): "step" multiplies lr_c by gamma at each
-    milestone x iterations, 0.01 -> 0.001 -> 0.0001 with the preset."""
-    return torch.optim.lr_scheduler.LambdaLR(opt, lambda i: lr_factor(o, iterations, i))
+    (one definition for every trainer): "step" multiplies lr_c by gamma at each of
+    optim.milestone_epochs (0.01 -> 0.001 -> 0.0001 at epochs 66 and 133 with the preset),
+    counted in this run's own epochs (config.steps_per_epoch)."""
+    o, iterations, per_epoch = cfg.optim, cfg.train.iterations, steps_per_epoch(cfg)
+    return torch.optim.lr_scheduler.LambdaLR(opt, lambda i: lr_factor(o, iterations, i, per_epoch))
 
 
 def check_sharing(cfg: Config) -> None:
@@ -127,7 +131,7 @@ class ClassifierTrainer:
         # l2_loss convention (gradient wd * w), i.e. torch's weight_decay, on every parameter:
         # the thesis does not exempt biases or batch norm.
         self.opt = make_optimizer(self.model.parameters(), cfg.optim.lr_c, cfg.optim, self.device)
-        self.sched = build_scheduler(cfg.optim, self.opt, cfg.train.iterations)
+        self.sched = build_scheduler(cfg, self.opt)
         bs, seed = cfg.train.batch_size, cfg.train.seed
         # Distinct streams per task and for the order: seed*4 + k never collides across seeds.
         self.samplers = [BatchSampler(len(t.labels), seed * 4 + k, self.device)

@@ -6,6 +6,7 @@ checkpoint beyond the iteration itself, and resuming cannot drift.
 
 from __future__ import annotations
 
+import math
 from typing import Iterable
 
 import torch
@@ -42,15 +43,27 @@ def make_optimizer(params: Iterable[torch.nn.Parameter], lr: float, cfg: OptimCo
     return torch.optim.SGD(params, lr=lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay, **flags)
 
 
-def lr_factor(cfg: OptimConfig, iterations: int, iteration: int) -> float:
-    """Multiplier of every base learning rate at `iteration` (0-based)."""
+def lr_factor(cfg: OptimConfig, iterations: int, iteration: int,
+              per_epoch: float | None = None) -> float:
+    """Multiplier of every base learning rate at `iteration` (0-based). `per_epoch` is
+    gansweep.config.steps_per_epoch of the run, needed by optim.milestone_epochs."""
     if cfg.schedule == "linear":  # Appendix D: decayed linearly to 0 over 1e5 iterations
         horizon = cfg.decay_iterations or iterations
         return max(0.0, 1.0 - iteration / horizon)
-    if cfg.schedule == "step":  # ch. 2: 0.01 -> 0.001 -> 0.0001 at 1/3 and 2/3 of training
-        passed = sum(iteration >= m * iterations for m in cfg.milestones)
+    if cfg.schedule == "step":  # ch. 2: 0.01 -> 0.001 -> 0.0001 at epochs 66 and 133
+        passed = sum(iteration >= m for m in milestone_iterations(cfg, iterations, per_epoch))
         return cfg.gamma ** passed
     return 1.0
+
+
+def milestone_iterations(cfg: OptimConfig, iterations: int, per_epoch: float | None) -> list[float]:
+    """Where the step schedule drops: epoch e starts at iteration ceil(e x per_epoch), the
+    same rounding as an epoch budget (config.resolve); else fractions of `iterations`."""
+    if not cfg.milestone_epochs:
+        return [m * iterations for m in cfg.milestones]
+    if per_epoch is None:
+        raise ValueError("optim.milestone_epochs needs the run's steps per epoch")
+    return [math.ceil(e * per_epoch - 1e-9) for e in cfg.milestone_epochs]
 
 
 def set_lr(optimizer: torch.optim.Optimizer, base_lr: float, factor: float) -> None:

@@ -9,6 +9,9 @@ A generator iteration k runs three phases (Algorithms 2-4 of the thesis):
     C  if k % s == 0 and the model has separate classifiers (SC-*): one classifier's
                   L_C = (L_CR + L_CF)/2 trains that classifier and, through L_CF, G
                   (Algorithm 4 lines 18-29); SC-WGAN.c picks one of its two with p = 1/2.
+                  loss.sc_g_update = joint moves G's part into the G phase of those
+                  iterations instead: L_G + omega_g L_C in one Adam step, as AC-WGAN's
+                  Algorithm 3 line 31 (then C's step trains C alone).
 
 Which phases exist, and what each adds to its loss, follows from the config alone.
 The trainer knows nothing about Ray or files: the run loop (gansweep.run) drives it.
@@ -35,7 +38,7 @@ import torch
 
 from gansweep import losses
 from gansweep.checkpoint import load_modules_state, modules_state, preserved_rng, seed_everything
-from gansweep.config import Config
+from gansweep.config import Config, steps_per_epoch
 from gansweep.critic_schedule import critic_steps
 from gansweep.data import ImageDataset, load_dataset, to_float
 from gansweep.latent import sample_latents
@@ -86,14 +89,18 @@ class Trainer:
                      "G": make_optimizer(self.nets.G.parameters(), o.lr_g, o, dev)}
         for i, c in enumerate(self.nets.classifiers):
             self.opts[f"C{i}"] = make_optimizer(c.parameters(), o.lr_c, o, dev)
-        if self.nets.classifiers:
+        self.sc_joint = bool(self.nets.classifiers) and cfg.loss.sc_g_update == "joint"
+        if self.nets.classifiers and not self.sc_joint:
             # Algorithm 4 line 29 updates theta with Adam on L_C, written apart from line 17's
             # update on L_G; as in a TF1 `minimize` per loss, it has its own moment estimates.
+            # Adam normalises the gradient's scale away, so omega_g barely acts here (up to
+            # Adam's eps); sc_g_update = joint is the variant in which it does.
             self.opts["G_via_C"] = make_optimizer(self.nets.G.parameters(), o.lr_g, o, dev)
         self.base_lr = {name: self._base_lr(name) for name in self.opts}
         self.lenet_loss = self._lenet_loss() if cfg.loss.classifier_alpha else None
         self.sampler = BatchSampler(len(dataset), cfg.train.seed, self.device)
         self.choice = torch.Generator().manual_seed(cfg.train.seed)  # SC-WGAN.c; CPU, no sync
+        self._picked: tuple[int, int] | None = None  # (k, classifier) drawn for iteration k
         self.iteration = 0
         self._scalars: dict[str, torch.Tensor] = {}
         self._evaluator = None
@@ -115,7 +122,7 @@ class Trainer:
 
     def step(self) -> None:
         k = self.iteration
-        factor = lr_factor(self.cfg.optim, self.cfg.train.iterations, k)
+        factor = lr_factor(self.cfg.optim, self.cfg.train.iterations, k, steps_per_epoch(self.cfg))
         for name, opt in self.opts.items():
             set_lr(opt, self.base_lr[name], factor)
         self._scalars = {}  # only this step's values: a resumed run logs what a straight one does
@@ -135,7 +142,8 @@ class Trainer:
         names = list(scalars)
         values = torch.stack([scalars[n].detach().float() for n in names]).tolist() if names else []
         out = dict(zip(names, values))
-        out["lr_factor"] = lr_factor(self.cfg.optim, self.cfg.train.iterations, max(self.iteration - 1, 0))
+        out["lr_factor"] = lr_factor(self.cfg.optim, self.cfg.train.iterations, max(self.iteration - 1, 0),
+                                     steps_per_epoch(self.cfg))
         return out
 
     @torch.no_grad()
@@ -268,10 +276,10 @@ class Trainer:
         n = self.cfg.train.batch_size_g or self.cfg.train.batch_size
         _, y, y_aux = self._batch(n)
         with self._autocast():
-            loss = self._generator_loss(n, y, y_aux)
+            loss = self._generator_loss(n, y, y_aux, k)
         self._update(loss, ["G"], self.nets.G)
 
-    def _generator_loss(self, n, y, y_aux) -> torch.Tensor:
+    def _generator_loss(self, n, y, y_aux, k: int = 0) -> torch.Tensor:
         cfg, D, G = self.cfg, self.D, self.G
         fake = G(self._noise(n), y)
         with frozen(self.nets.D):
@@ -285,6 +293,13 @@ class Trainer:
             labels = [y, y_aux][:len(aux_fake)]
             self._scalars["g_cls_loss"] = losses.classifier_loss(None, aux_fake, None, labels)
             loss = loss + cfg.loss.omega_g * self._scalars["g_cls_loss"]
+        if self.sc_joint and k % cfg.train.classifier_every == 0:
+            which = self._pick_classifier(k)
+            with frozen(self.nets.classifiers[which]):
+                logits = self.nets.classifiers[which](fake)
+            # L_C's fake half, as the AC heads' term above: L_CR has no gradient w.r.t. G.
+            self._scalars["g_sc_loss"] = losses.classifier_loss(None, [logits], None, [[y, y_aux][which]])
+            loss = loss + cfg.loss.omega_g * self._scalars["g_sc_loss"]
         if self.lenet_loss is not None:
             self._scalars["g_lenet_loss"] = self.lenet_loss(fake, y)
             loss = loss + cfg.loss.classifier_alpha * self._scalars["g_lenet_loss"]
@@ -293,14 +308,13 @@ class Trainer:
 
     def _classifier_step(self, k: int) -> None:
         cfg, G = self.cfg, self.nets.G
-        which = 0
-        if len(self.nets.classifiers) == 2:  # SC-WGAN.c: alternate with equal probability
-            which = int(torch.randint(2, (1,), generator=self.choice))
+        which = self._pick_classifier(k)
         C = self.nets.classifiers[which]
         x, y, y_aux = self._batch(cfg.train.batch_size)
         t = [y, y_aux][which]
         with self._autocast():
-            fake = self.G(self._noise(x.shape[0]), y)
+            with torch.set_grad_enabled(not self.sc_joint):  # joint: G learnt in its own phase
+                fake = self.G(self._noise(x.shape[0]), y)
             logits_real, logits_fake = C(x), C(fake)
             loss = losses.classifier_loss([logits_real], [logits_fake], [t], [t])
         s = self._scalars
@@ -309,9 +323,21 @@ class Trainer:
         s[f"c{which}_acc_fake"] = losses.accuracy(logits_fake, t)
         if cfg.model.shared_layers and which == 0:
             loss = loss + cfg.loss.sharing_lambda * self._sharing_distance(train="C")
+        if self.sc_joint:  # G took its part of L_C in this iteration's G phase
+            self._update(loss, [f"C{which}"], C)
+            return
         # L_C trains phi and theta alike (Algorithm 4 lines 28-29); omega_g weights what G
         # takes from it (1 in the thesis), applied to G's gradient alone.
         self._update(loss, [f"C{which}", "G_via_C"], C, G, g_scale=cfg.loss.omega_g)
+
+    def _pick_classifier(self, k: int) -> int:
+        """The classifier of iteration k: SC-WGAN.c draws one of its two with p = 1/2, once
+        per iteration, so the joint G phase and the C phase use the same one."""
+        if len(self.nets.classifiers) < 2:
+            return 0
+        if self._picked is None or self._picked[0] != k:
+            self._picked = (k, int(torch.randint(2, (1,), generator=self.choice)))
+        return self._picked[1]
 
     # --- helpers -----------------------------------------------------------------------------
 

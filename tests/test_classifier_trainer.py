@@ -134,14 +134,45 @@ def test_higher_lambda_pulls_shared_weights_closer(tiny):
     assert dist[1.0] < 0.5 * start, (start, dist)  # a strong λ pulls the networks together
 
 
-def test_step_schedule_hits_milestones(tiny):
-    t = trainer(tiny, **{"train.iterations": 30})  # preset: 0.01, x0.1 at 1/3 and 2/3
+@pytest.mark.parametrize("preset, fraction, per_epoch", [
+    ("MTL-classifier", 1.0, 188), ("STL-classifier", 1.0, 94), ("MTL-classifier", 0.5, 94)])
+def test_step_schedule_drops_at_epochs_of_its_own_data(tiny, preset, fraction, per_epoch):
+    # digits: 1500 images, 94 batches of 16 per task and pass; MTL's epoch passes both tasks.
+    aux = "none" if preset == "STL-classifier" else "coarse"  # tiny() sets coarse for all
+    t = trainer(tiny, preset, **{"train.iterations": 40, "data.fraction": fraction, "data.aux": aux,
+                                 "optim.milestone_epochs": [0.1, 0.2]})
     used = []
-    for _ in range(30):
+    for _ in range(40):
         used.append(t.opt.param_groups[0]["lr"])
         t.step()
-    expected = [0.01] * 10 + [0.001] * 10 + [0.0001] * 10
+    a, b = math.ceil(0.1 * per_epoch), math.ceil(0.2 * per_epoch)
+    expected = [0.01] * a + [0.001] * (b - a) + [0.0001] * (40 - b)
     assert used == pytest.approx(expected, rel=1e-9)
+
+
+def test_chapter_2_budgets_are_200_epochs_of_each_variants_own_data():
+    """Section 2.0.1: "Training ran for 200 epochs. [...] annealed to 0.001 and 0.0001 at
+    epochs 66 and 133"; an MTL epoch passes both tasks' data, so it is twice an STL one."""
+    from gansweep.config import resolve, steps_per_epoch
+    from gansweep.optim import milestone_iterations
+
+    def budget(preset, **data):
+        cfg = resolve({"model": preset, "data": {"name": "cifar100", **data}})
+        per_epoch = steps_per_epoch(cfg)
+        assert cfg.train.iterations == 200 * per_epoch
+        return cfg.train.iterations, milestone_iterations(cfg.optim, cfg.train.iterations, per_epoch)
+
+    assert budget("MTL-classifier") == (78_400, [66 * 392, 133 * 392])  # 2 x ceil(50000/256)
+    assert budget("MTL-classifier", aux="cifar10")[0] == 78_400         # AUX=10: CIFAR-10 passes too
+    assert budget("STL-classifier") == (39_200, [66 * 196, 133 * 196])
+    assert budget("MTL-classifier", fraction=0.25)[0] == 200 * 2 * 49    # 12,500 images each
+    assert budget("STL-classifier", fraction=0.25)[0] == 200 * 49
+    assert budget("MTL-classifier", fraction=0.5, aux="coarse")[0] == 200 * 2 * 98
+    # Two unshared networks still train two tasks: an epoch is both passes.
+    assert budget("MTL-classifier", aux="coarse")[0] == 78_400
+    from gansweep.config import resolve as r
+    assert r({"model": {"preset": "MTL-classifier", "sharing": "none", "shared_layers": 0},
+              "data": {"name": "cifar100"}}).train.iterations == 78_400
 
 
 @pytest.mark.parametrize("sharing", ["soft", "hard"])

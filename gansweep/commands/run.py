@@ -31,6 +31,8 @@ def main(args) -> int:
     # Input errors (spec, --name, missing data or weights) are reported by gansweep.cli;
     # all of them come before anything is written or Ray starts.
     spec = load_spec(args.spec)
+    for warning in spec.warnings:
+        print(f"warning: {args.spec}: {warning}", file=sys.stderr)
     if args.smoke_test:
         spec = smoke_test(spec)
     where = experiment_location(spec, default_storage(spec, args.storage), args.name)

@@ -27,6 +27,8 @@ def main(args) -> int:
             print(err, file=sys.stderr)
             bad += 1
             continue
+        for warning in spec.warnings:
+            print(f"warning: {path}: {warning}", file=sys.stderr)
         print(f"ok  {path}: {spec.model}, {len(spec.search)} params, {spec.num_samples} configs "
               f"x {spec.replicates} replicates, {spec.iterations} iterations, "
               f"{spec.optimize} {spec.metric} ({spec.mode})")

@@ -109,16 +109,23 @@ def steps_per_epoch(cfg: Config) -> float:
     A GAN iteration feeds the critic n_critic real batches (the generator's step draws only
     labels), so an epoch is N / (batch_size * n_critic) iterations: the count of the
     documents' loops, which run D over the data loader and G every n_critic batches (seed
-    004's 1:1 DCGAN and 5:1 WGANs). A chapter-2 classifier step is one batch of one task.
-    N is the official training split's size times data.fraction (config/datasets.py), so a
-    config resolves without reading the data. A critic schedule with extra early critic
-    steps is not counted: its first iterations consume more than one epoch's share.
+    004's 1:1 DCGAN and 5:1 WGANs). A chapter-2 classifier step is one batch of one task,
+    and its epoch passes once through each task's data (section 2.0.1: "each epoch took
+    twice as long to run as an epoch for an equivalent STL model"): ceil(N_task / batch)
+    steps per task, exactly classifier_trainer.TaskOrder's epoch, so an MTL epoch is twice
+    an STL one. N is the official training split's size times data.fraction
+    (config/datasets.py), so a config resolves without reading the data, and a fraction run
+    counts epochs of its own data. A critic schedule with extra early critic steps is not
+    counted: its first iterations consume more than one epoch's share.
     """
     n = train_size(cfg.data)
     t = cfg.train
     if cfg.model.arch == "mtl_classifier":
-        tasks = 1 if cfg.model.sharing == "none" else 2
-        return n * tasks / t.batch_size
+        sizes = [n]
+        if cfg.data.aux != "none":  # an auxiliary task trains (shared or not): classifier_trainer.load_tasks
+            aux = dataclasses.replace(cfg.data, name="cifar10") if cfg.data.aux == "cifar10" else cfg.data
+            sizes.append(train_size(aux))
+        return sum(math.ceil(size / t.batch_size) for size in sizes)
     return n / (t.batch_size * t.n_critic)
 
 

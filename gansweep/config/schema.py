@@ -109,7 +109,13 @@ class LossConfig:
     clip: float = opt(0.01, gt(0.0), doc="weight-clipping constant c (wgan-clip)")
     real_label: float = opt(1.0, within(0.0, 1.0), doc="target for real images (0.9 = one-sided smoothing)")
     omega_d: float = opt(1.0, ge(0.0), doc="weight of the classifier loss in D's loss")
-    omega_g: float = opt(1.0, ge(0.0), doc="weight of the classifier loss in G's loss")
+    omega_g: float = opt(1.0, ge(0.0), doc="weight of the classifier loss in G's loss (AC heads; "
+                                         "SC: see sc_g_update)")
+    sc_g_update: Literal["separate", "joint"] = opt(
+        "separate", doc="SC-*: how G learns from the separate classifier at its every-s iterations. "
+                        "separate: its own Adam step on L_C (Algorithm 4 line 29; Adam ignores the "
+                        "scale omega_g gives that step, so omega_g is inert); joint: G's step "
+                        "minimises L_G + omega_g L_C (L_C's fake half, as the AC heads' term)")
     sharing_lambda: float = opt(0.1, ge(0.0), doc="lambda: soft-sharing weight")
     classifier_alpha: float = opt(
         0.0, ge(0.0), doc="alpha: weight of the frozen real-trained LeNet's cross-entropy on "
@@ -130,6 +136,9 @@ class OptimConfig:
     decay_iterations: Optional[int] = opt(None, within(1, MAX_ITERATIONS), doc="linear: reach 0 here (None = train.iterations)")
     milestones: tuple[float, ...] = opt((1 / 3, 2 / 3), each(within(0.0, 1.0)),
                                         doc="step: fractions of train.iterations where lr *= gamma")
+    milestone_epochs: tuple[float, ...] = opt(
+        (), each(within(0.0, 10_000.0)), doc="step: epochs where lr *= gamma (ch. 2: 66, 133), in "
+        "iterations via steps_per_epoch (a data fraction's own epochs); when given, replaces milestones")
     gamma: float = opt(0.1, gt(0.0))
     fused: Literal["auto", "fused", "foreach", "off"] = opt(
         "auto", doc="optimizer kernel: auto = fused on CUDA, foreach elsewhere (bit-identical to "

@@ -30,7 +30,7 @@ from dataclasses import dataclass
 import torch
 
 from gansweep.checkpoint import load_modules_state, modules_state, preserved_rng, seed_everything
-from gansweep.config import Config
+from gansweep.config import Config, steps_per_epoch
 from gansweep.critic_schedule import critic_steps, is_burst
 from gansweep.data import ImageDataset, load_dataset, to_float
 from gansweep.models.layers import frozen, init_weights
@@ -100,7 +100,7 @@ class PPGNTrainer:
 
     def step(self) -> None:
         k, t = self.iteration, self.cfg.train
-        factor = lr_factor(self.cfg.optim, t.iterations, k)
+        factor = lr_factor(self.cfg.optim, t.iterations, k, steps_per_epoch(self.cfg))
         for name, opt in self.opts.items():
             set_lr(opt, self.cfg.optim.lr_g if name == "G" else self.cfg.optim.lr_d, factor)
         self._scalars = {}  # only this step's values: a resumed run logs what a straight one does

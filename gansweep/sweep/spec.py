@@ -109,6 +109,7 @@ class SweepSpec:
     storage: str = "runs"
     raw: dict = field(default_factory=dict, compare=False)  # the spec as written
     smoke_test: bool = False
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # config keys set but unused
 
     @property
     def trials(self) -> int:
@@ -160,8 +161,13 @@ def load_spec(path: str | Path) -> SweepSpec:
     return parse_spec(raw, source=str(path), default_name=path.stem)
 
 
-def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") -> SweepSpec:
-    """Every problem at once, each named by its key path; nothing here starts Ray."""
+def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep",
+               check_inert: bool = True) -> SweepSpec:
+    """Every problem at once, each named by its key path; nothing here starts Ray.
+
+    A valid spec is then run at smoke size (gansweep.sweep.inert, a few seconds): a searched
+    key that cannot change the training of its model(s) is a problem, a `config:` key set
+    to a value that changes nothing a warning (SweepSpec.warnings)."""
     if not isinstance(raw, dict):
         raise SpecError(source, ["<root>: expected a mapping"])
     p: list[str] = [f"{k}: unknown key; known: {', '.join(sorted(TOP_KEYS))}"
@@ -225,6 +231,9 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") ->
     elif searcher == "grid" and num_samples != grid_size:
         p.append(f"num_samples: the grid has {grid_size} points, got {num_samples} "
                  "(leave it out to run the grid once)")
+    warnings: list[str] = []
+    if not p and check_inert:
+        warnings = _inert(raw, layers, params, p)
     if p:
         raise SpecError(source, p)
     return SweepSpec(name=name, model=raw["model"], layers=layers, search=tuple(params), searcher=searcher, seed=seed,
@@ -232,7 +241,7 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") ->
                      eval_every=eval_every, metric=metric, mode=mode, optimize=optimize,
                      scheduler=scheduler, cpu=cpu, gpu=gpu, max_concurrent_trials=max_concurrent,
                      max_failures=max_failures, keep_checkpoints=keep,
-                     storage=storage, raw=copy.deepcopy(raw))
+                     storage=storage, raw=copy.deepcopy(raw), warnings=tuple(warnings))
 
 
 # --- sections ------------------------------------------------------------------------------
@@ -376,6 +385,34 @@ def _search(raw: Any, preset: Any, layers: dict | None, p: list[str]) -> list[Pa
                 if len(p) > n:
                     break
     return params
+
+
+def _inert(raw: dict, layers: dict, params: list[Param], p: list[str]) -> list[str]:
+    """Searched keys that act in none of the sweep's models are problems (appended to p);
+    returns the warnings for `config:` keys set but unused. Loads torch: only here."""
+    from gansweep.config.presets import PRESETS
+    from gansweep.sweep import inert
+
+    presets = list(next((q.values for q in params if q.key == "model"), (raw["model"],)))
+    smoke = [(q.key, _smoke_param(q).values) for q in params]
+    p.extend(inert.inert_search(presets, layers, smoke))
+    fixed = _dotted(nest(raw.get("config", {})))
+
+    def preset_value(preset, key):
+        node = resolve({"model": {"preset": preset}}).to_dict() if preset in PRESETS else {}
+        for part in key.split("."):
+            node = node.get(part) if isinstance(node, dict) else None
+        return node
+
+    return inert.unused_config(presets, layers, fixed, preset_value)
+
+
+def _dotted(nested: dict, prefix: str = "") -> dict:
+    out = {}
+    for k, v in nested.items():
+        key = f"{prefix}{k}"
+        out.update(_dotted(v, key + ".") if isinstance(v, dict) else {key: v})
+    return out
 
 
 def _check_values(kind: str, values: Any) -> str | None:

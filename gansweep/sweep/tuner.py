@@ -53,7 +53,8 @@ def save_spec(spec: SweepSpec, where: Location) -> None:
 
 def load_saved_spec(where: Location) -> SweepSpec:
     saved = read_saved_spec(where)
-    spec = parse_spec(saved["spec"], source=f"{where}/{SPEC_FILE}")
+    # Checked when it started; the inert-key check is not rerun, so a resume never waits on it.
+    spec = parse_spec(saved["spec"], source=f"{where}/{SPEC_FILE}", check_inert=False)
     resolved = saved["resolved"]
     if resolved.get("smoke_test"):
         spec = smoke_test(spec)
