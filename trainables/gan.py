@@ -89,8 +89,9 @@ def train_trial(config: dict) -> None:
                 if (work / "provenance.json").exists():  # each metric's protocol, for collect
                     shutil.copy2(work / "provenance.json", d / "provenance.json")
                 (d / OBJECTIVE_STATE).write_text(json.dumps({"best": objective.best}))
+                # budget: this trial's own iterations (epoch budgets differ per configuration)
                 tune.report({"iteration": iteration, OBJECTIVE: value, "diverged": False,
-                             "node_id": node, **metrics},
+                             "node_id": node, "budget": cfg.train.iterations, **metrics},
                             checkpoint=tune.Checkpoint.from_directory(d))
             finally:
                 shutil.rmtree(d, ignore_errors=True)

@@ -118,10 +118,12 @@ class Evaluator:
             self.extractors["lenet"] = load_lenet(self.dataset, self.cache_dir, self.device,
                                                   data=domain_data, root=self.cfg.data.root)
         # The LeNet's scores need no real statistics (it reports no Fréchet distance).
+        self._real_pass: dict[str, torch.Tensor] = {}
         self.real = {k: self._real_stats(k) for k in self.extractors if k != "lenet"}
         for kind, ext in self.extractors.items():  # KID compares features, not statistics
             if f"kid{ext.suffix}" in self.metrics:
                 self.real[kind]["features"] = self._real_features(kind)
+        self._real_pass.clear()  # kept in the cache, not in memory
         self.memo = self._memorisation(test_images) if "nn_ratio" in self.metrics else None
         self.aug = self._augmentation(domain_data) if "aug_gain" in self.metrics else None
 
@@ -167,7 +169,7 @@ class Evaluator:
                "version": METRICS_VERSION}
 
         def compute():
-            feats, _ = ext.run(self.real_images, self.batch_size)
+            feats = self._run_on_real(kind)
             mu, sigma = statistics(feats)
             out = {"mu": mu.cpu().numpy(), "sigma": sigma.cpu().numpy()}
             if per_class:
@@ -182,6 +184,13 @@ class Evaluator:
         arrays = cache.cached_arrays(self.cache_dir, stem, key, compute)
         return {k: torch.from_numpy(v).to(self.device) for k, v in arrays.items()}
 
+    def _run_on_real(self, kind: str) -> torch.Tensor:
+        """The extractor on the real subset, once per evaluator: statistics and KID's
+        features, when both are missing from the cache, share one pass."""
+        if kind not in self._real_pass:
+            self._real_pass[kind] = self.extractors[kind].run(self.real_images, self.batch_size)[0]
+        return self._real_pass[kind]
+
     def _real_features(self, kind: str) -> torch.Tensor:
         """The real subset's features (float32) from the shared cache, for KID."""
         ext = self.extractors[kind]
@@ -190,8 +199,7 @@ class Evaluator:
                "weights_sha256": ext.weights_sha256, "version": METRICS_VERSION}
 
         def compute():
-            feats, _ = ext.run(self.real_images, self.batch_size)
-            return {"features": feats.float().cpu().numpy()}
+            return {"features": self._run_on_real(kind).float().cpu().numpy()}
 
         stem = f"{self.dataset}-train-n{len(self.real_images)}-{ext.name}-features"
         arrays = cache.cached_arrays(self.cache_dir, stem, key, compute)

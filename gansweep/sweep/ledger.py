@@ -53,6 +53,8 @@ class Ledger(Callback):
             e["state"] = "running"
         e["iteration"] = result.get("iteration", e["iteration"])
         e["node_id"] = result.get("node_id", e.get("node_id"))
+        if isinstance(result.get("budget"), int):  # the trial's own budget (epochs differ)
+            e["budget"] = result["budget"]
         e["metrics"] = {k: v for k, v in result.items() if _is_metric(k, v)}
         value = result.get(self.metric)
         if isinstance(value, (int, float)) and math.isfinite(value):
@@ -65,7 +67,8 @@ class Ledger(Callback):
     def on_trial_complete(self, iteration, trials, trial, **info):
         e = self._entry(trial)
         if e["state"] != "diverged":
-            e["state"] = "finished" if (e["iteration"] or 0) >= self.iterations else "stopped"
+            budget = e.get("budget") or self.iterations
+            e["state"] = "finished" if (e["iteration"] or 0) >= budget else "stopped"
 
     def on_trial_recover(self, iteration, trials, trial, **info):
         e = self._entry(trial)

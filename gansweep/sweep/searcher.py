@@ -83,6 +83,9 @@ class ReplicatedOptunaSearch(Searcher):
         self.trials: dict[str, tuple[int, int]] = {}  # Tune trial id -> (group, replicate)
         self.queue: list[tuple[int, int]] = []         # replicates waiting for a Tune trial
         self.curves: dict[str, dict[int, float]] = {}  # Tune trial id -> iteration -> objective
+        # group -> its own budget, as its trials report it: an epoch budget (a chapter-2 STL
+        # or data-fraction configuration) is shorter than spec.iterations and still complete
+        self.budgets: dict[int, int] = {}
 
     @property
     def study(self) -> optuna.Study:
@@ -140,6 +143,8 @@ class ReplicatedOptunaSearch(Searcher):
     def _note(self, trial_id: str, result: dict | None) -> bool:
         if trial_id in self.trials and result and "iteration" in result and OBJECTIVE in result:
             self.curves.setdefault(trial_id, {})[int(result["iteration"])] = float(result[OBJECTIVE])
+            if isinstance(result.get("budget"), int):
+                self.budgets[self.trials[trial_id][0]] = result["budget"]
             return True
         return False
 
@@ -181,7 +186,7 @@ class ReplicatedOptunaSearch(Searcher):
         budget = min(max(c) for c in curves)  # the budget every replicate reached
         self._report(group, upto=budget)
         trial.set_constraint(DIVERGED, 0.0)  # feasible; every told trial carries the key (GP needs it)
-        if budget >= self.iterations:
+        if budget >= self.budgets.get(group.number, self.iterations):
             self._told(trial, sum(_at(c, budget) for c in curves) / len(curves))
         else:  # stopped early: its value is the last intermediate one, at `budget`
             self._told(trial, state=TrialState.PRUNED)

@@ -50,7 +50,8 @@ def test_every_metric_every_preset_emits_is_registered(inception_weights):
     everything = [m for m in registry.requestable("digits")]
     configs.append(tiny_config("cGAN.a", **{
         "eval.every": 1, "eval.samples": 20, "eval.metrics": everything,
-        "eval.inception_weights": str(inception_weights), "eval.aug_real": 40,
+        "eval.inception_weights": str(inception_weights), "eval.real_samples": 60,  # Inception: few
+        "eval.aug_real": 40,
         "eval.aug_generated": 20, "eval.aug_epochs": 1}))
     for cfg in configs:
         task = {"mtl_classifier": "classifier", "ppgn": "ppgn"}.get(cfg.model.arch, "gan")

@@ -169,3 +169,16 @@ def test_replicates_at_different_budgets_are_told_at_the_one_all_reached():
     (t,) = s.study.trials
     assert t.state == optuna.trial.TrialState.PRUNED and t.value == pytest.approx(7.0)
     assert max(t.intermediate_values) == 10  # never the mean of 20 k and 10 k values
+
+
+def test_a_config_with_a_shorter_epoch_budget_is_complete_at_its_own_budget():
+    """A chapter-2 STL or data-fraction configuration trains fewer iterations for the same
+    epochs: reaching its own budget (reported by its trials) is finishing, not being stopped."""
+    s = scheduled()
+    s.suggest("a"), s.suggest("b")
+    for tid, values in (("a", [9, 8, 7, 6]), ("b", [7, 6, 5, 4])):
+        for k, v in enumerate(values):
+            s.on_trial_result(tid, {OBJECTIVE: v, "iteration": 5 * (k + 1), "budget": 20})
+        s.on_trial_complete(tid, {OBJECTIVE: values[-1], "iteration": 20, "budget": 20})
+    (t,) = s.study.trials
+    assert t.state == optuna.trial.TrialState.COMPLETE and t.value == pytest.approx(5.0)
