@@ -120,7 +120,8 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
         scheduler = ASHAScheduler(time_attr="iteration", max_t=spec.iterations,
                                   grace_period=spec.scheduler.grace_period,
                                   reduction_factor=spec.scheduler.reduction_factor)
-    ledger = Ledger(where, spec.metric, spec.mode, spec.iterations, every_s=progress_every_s)
+    ledger = Ledger(where, spec.metric, spec.mode, spec.iterations, every_s=progress_every_s,
+                    expected=spec.trials)
     # Tune keeps one trial pending at a time for an adaptive searcher, so each trial waited
     # for the one before it to start running (a worker start and imports, seconds each): a
     # configuration's replicates, which the searcher hands out together, started one by one.
