@@ -1,0 +1,42 @@
+"""Live curves (issue 15): a trial's training scalars at every train.log_every and its
+evaluations land in TensorBoard event files in its own directory."""
+
+import struct
+from pathlib import Path
+
+from gansweep.run import run_training
+from trainables.curves import TrialCurves
+
+
+def read_scalars(directory: Path) -> dict[str, list[tuple[int, float]]]:
+    """tag -> [(step, value)] from every event file under `directory` (the TFRecord framing:
+    length, its CRC, the Event proto, its CRC), without TensorBoard."""
+    from tensorboardX.proto import event_pb2
+
+    out: dict[str, list[tuple[int, float]]] = {}
+    for f in sorted(Path(directory).rglob("events.out.tfevents.*")):
+        data, pos = f.read_bytes(), 0
+        while pos + 12 <= len(data):
+            (n,) = struct.unpack("<Q", data[pos:pos + 8])
+            event = event_pb2.Event.FromString(data[pos + 12:pos + 12 + n])
+            pos += 12 + n + 4
+            for v in event.summary.value:
+                out.setdefault(v.tag, []).append((event.step, v.simple_value))
+    return out
+
+
+def test_training_scalars_and_evaluations_reach_tensorboard(tiny, tmp_path):
+    cfg = tiny("AC-WGAN.a", **{"train.iterations": 6, "train.log_every": 2, "eval.every": 3,
+                              "eval.samples": 50, "eval.batch_size": 50,
+                              "eval.metrics": ["fid_digits", "cond_acc"]})
+    curves = TrialCurves(tmp_path)
+    try:
+        run_training(cfg, tmp_path, on_log=curves.train,
+                     on_eval=lambda it, metrics, path: curves.eval(it, metrics))
+    finally:
+        curves.close()
+    tags = read_scalars(tmp_path)
+    for tag in ("train/d_loss", "train/g_loss", "train/wasserstein"):
+        assert [step for step, _ in tags[tag]] == [2, 4, 6], tag
+    assert [step for step, _ in tags["eval/fid_digits"]] == [3, 6]
+    assert 0.0 <= tags["eval/cond_acc"][-1][1] <= 1.0
