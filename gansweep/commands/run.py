@@ -14,6 +14,7 @@ from __future__ import annotations
 import sys
 
 from gansweep.exitcodes import INPUT_ERROR
+from gansweep.sweep.loggers import check_installed
 from gansweep.sweep.spec import default_storage, load_spec, smoke_test
 
 
@@ -39,6 +40,7 @@ def main(args) -> int:
         spec = smoke_test(spec)
     where = experiment_location(spec, default_storage(spec, args.storage), args.name)
     check_local_files(spec, args.address)
+    check_installed(spec.loggers)  # `loggers: [wandb]` without wandb: exit 2, before anything
     spec = prepare(spec, where)
     print_summary(spec, where)
     if args.dry_run:

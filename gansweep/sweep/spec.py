@@ -25,6 +25,7 @@
     max_failures: 3                  # retries of a crashed trial, from its last checkpoint
     keep_checkpoints: 2              # the best and the latest are kept
     storage: runs                    # a directory or a pyarrow URI (s3://bucket/path, gs://...)
+    loggers: [wandb, mlflow]         # optional: also log to W&B / MLflow (gansweep.sweep.loggers)
 
 `grid` values enumerate with `searcher: grid` (num_samples = the grid's size) and are an error
 with a sampling searcher, which would silently treat them as `choice`.
@@ -42,6 +43,7 @@ from typing import Any
 from gansweep.config import POINT_DATASETS, Config, ConfigError, deep_merge, nest, resolve
 from gansweep.config_constraints import MAX_ITERATIONS, MAX_SEED
 from gansweep.errors import ProblemsError
+from gansweep.sweep.loggers import parse_loggers
 from gansweep.sweep.storage import name_problem
 
 SEARCHERS = ("tpe", "random", "cmaes", "gp", "grid")
@@ -49,7 +51,7 @@ DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice", "grid")
 CLASSIFIER_METRICS = ("val_acc", "val_loss", "aux_val_acc", "aux_val_loss", "weight_distance")
 TOP_KEYS = {"name", "model", "data", "config", "search", "searcher", "seed", "num_samples",
             "replicates", "iterations", "epochs", "eval_every", "metric", "mode", "optimize", "scheduler",
-            "resources", "max_concurrent_trials", "max_failures", "keep_checkpoints", "storage"}
+            "resources", "max_concurrent_trials", "max_failures", "keep_checkpoints", "storage", "loggers"}
 
 
 # Upper bounds of a spec's counts: far past any real sweep, short of a typo's 1e26.
@@ -101,6 +103,7 @@ class SweepSpec:
     keep_checkpoints: int = 2
     storage: str = "runs"
     raw: dict = field(default_factory=dict, compare=False)  # the spec as written
+    loggers: tuple[str, ...] = ()    # wandb, mlflow: Ray's logger callbacks (extras)
     smoke_test: bool = False
 
     @property
@@ -173,6 +176,7 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") ->
     max_failures = get.int("max_failures", 2, lo=-1, hi=MAX_FAILURES)
     keep = get.int("keep_checkpoints", 2, lo=1, hi=1_000)
     storage = get.str("storage", "runs")
+    loggers = parse_loggers(raw.get("loggers"), p)
     cpu, gpu = _resources(raw.get("resources", {}), p)
     # The budget defaults to the config's (the preset's train.iterations and eval.every).
     budget = {k: get.int(k, 1, lo=1, hi=MAX_ITERATIONS) for k in ("iterations", "eval_every")
@@ -225,7 +229,7 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep") ->
                      eval_every=eval_every, metric=metric, mode=mode, optimize=optimize,
                      scheduler=scheduler, cpu=cpu, gpu=gpu, max_concurrent_trials=max_concurrent,
                      max_failures=max_failures, keep_checkpoints=keep,
-                     storage=storage, raw=copy.deepcopy(raw))
+                     storage=storage, raw=copy.deepcopy(raw), loggers=loggers)
 
 
 # --- sections ------------------------------------------------------------------------------
