@@ -48,7 +48,8 @@ def test_mlflow_file_store_and_wandb_offline(tmp_path, monkeypatch):
     store = f"file:{tmp_path / 'mlruns'}"
     for var, value in {"MLFLOW_TRACKING_URI": store, "WANDB_MODE": "offline",
                        "WANDB_DIR": str(tmp_path / "wandb"), "WANDB_SILENT": "true",
-                       "WANDB_DISABLE_GIT": "true"}.items():
+                       "WANDB_DISABLE_GIT": "true",
+                       "MLFLOW_ALLOW_FILE_STORE": "true"}.items():  # MLflow 3: file stores opt in
         monkeypatch.setenv(var, value)
     (tmp_path / "wandb").mkdir()
     spec = smoke_test(parse_spec({**raw_quickstart(), "loggers": ["mlflow", "wandb"]}))
