@@ -12,15 +12,32 @@ evaluations, and its banner pointed at a folder of Ray's session directory.
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
 
 class TrialCurves:
-    def __init__(self, logdir: Path, flush_secs: int = 10):
+    """`replay`: a restored trial's metrics.jsonl (complete up to its checkpoint). Its lines
+    are written again into this trial's new event file, with TensorBoard's purge step 0, so
+    the curves are whole even when the interrupted attempt's last event file never reached
+    the storage, and TensorBoard hides that attempt's events instead of drawing them twice."""
+
+    def __init__(self, logdir: Path, flush_secs: int = 10, replay: Path | None = None):
         from tensorboardX import SummaryWriter  # ray[tune] depends on tensorboardX
 
-        self.writer = SummaryWriter(logdir=str(logdir), flush_secs=flush_secs)
+        self.writer = SummaryWriter(logdir=str(logdir), flush_secs=flush_secs,
+                                    purge_step=0 if replay else None)
+        if replay:
+            for line in replay.read_text().splitlines():
+                try:
+                    r = json.loads(line)
+                except ValueError:
+                    continue  # a half-written last line
+                if r.get("kind") in ("train", "eval") and isinstance(r.get("iteration"), int):
+                    values = {k: v for k, v in r.items() if k not in ("kind", "iteration", "time")}
+                    self._write(r["kind"], r["iteration"], values)
+            self.writer.flush()
 
     def train(self, iteration: int, scalars: dict) -> None:
         self._write("train", iteration, scalars)

@@ -63,7 +63,7 @@ def train_trial(config: dict) -> None:
     work = Path.cwd()  # Ray's per-trial working directory
     # Named after this process and watched: removed even when the trial is killed.
     ckpt_dir = owned_tempdir("ckpt")
-    curves = TrialCurves(work)  # live TensorBoard curves in the trial's directory
+    curves = None
     try:
         restored = tune.get_checkpoint()
         if restored is not None:
@@ -78,6 +78,10 @@ def train_trial(config: dict) -> None:
                     objective.best = json.loads(state.read_text())["best"]
                 if (Path(d) / "metrics.jsonl").exists():  # this node may not have the log
                     shutil.copy2(Path(d) / "metrics.jsonl", work / "metrics.jsonl")
+        # Live TensorBoard curves in the trial's directory; a restored trial first replays
+        # its log up to the checkpoint (what the interrupted attempt wrote may not have synced).
+        log = work / "metrics.jsonl"
+        curves = TrialCurves(work, replay=log if restored is not None and log.exists() else None)
         node = ray.get_runtime_context().get_node_id()  # which machine ran it, in the table
         fault = config.get("_fault")  # test hook: crash once right after this iteration's report
 
@@ -108,7 +112,8 @@ def train_trial(config: dict) -> None:
             tune.report({"iteration": result.iteration, OBJECTIVE: objective.worst,
                          "diverged": True, "reason": result.reason})
     finally:
-        curves.close()
+        if curves is not None:
+            curves.close()
         shutil.rmtree(ckpt_dir, ignore_errors=True)
 
 
