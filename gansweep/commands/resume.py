@@ -24,6 +24,10 @@ def main(args) -> int:
 
     where = Location(args.experiment)
     read_saved_spec(where)  # a missing or malformed saved spec: InputError, before Ray starts
-    with catch_interrupt() as stop:
-        results = resume_sweep(where, restart_errored=args.restart_errored, address=args.address)
+    try:
+        with catch_interrupt() as stop:
+            results = resume_sweep(where, restart_errored=args.restart_errored, address=args.address)
+    except KeyboardInterrupt:  # a second Ctrl-C: no clean stop, but the last saved state
+        from gansweep.commands.run import aborted
+        return aborted(where, args.address)
     return conclude(where, results, stop.interrupted, args.address)

@@ -55,7 +55,17 @@ def main(args) -> int:
     except FileExistsError as err:  # an experiment already there: the user's input
         print(f"gansweep run: {err}", file=sys.stderr)
         return INPUT_ERROR
+    except KeyboardInterrupt:  # a second Ctrl-C: no clean stop, but the last saved state
+        return aborted(where, args.address)
     return conclude(where, results, stop.interrupted, args.address)
+
+
+def aborted(where, address) -> int:
+    from gansweep.exitcodes import INTERRUPTED
+    from gansweep.sweep.outcome import resume_command
+    print(f"\naborted; the last saved state of the experiment continues with:\n"
+          f"  {resume_command(where, address)}", file=sys.stderr, flush=True)
+    return INTERRUPTED
 
 
 def check_local_files(spec, address) -> None:

@@ -10,6 +10,7 @@ the interruption and asks Tune to stop through SIGUSR1, the signal Tune always t
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import sys
@@ -19,6 +20,14 @@ import threading
 class Interrupt:
     def __init__(self):
         self.interrupted = False
+
+
+class _NoTunerRestoreHint(logging.Filter):
+    """Tune's "Resume experiment with: Tuner.restore(...)" is for Tune's API users; ours get
+    the `gansweep resume ...` line (gansweep.sweep.outcome), and two different answers confuse."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return "Tuner.restore(" not in record.getMessage()
 
 
 @contextlib.contextmanager
@@ -36,12 +45,15 @@ def catch_interrupt():
               "(Ctrl-C again to abort at once)", file=sys.stderr, flush=True)
         os.kill(os.getpid(), signal.SIGUSR1)  # Tune: stop, checkpoint the experiment, return
 
+    hint_filter = _NoTunerRestoreHint()
+    logging.getLogger("ray.tune.tune").addFilter(hint_filter)
     previous = signal.signal(signal.SIGINT, on_sigint)
     saved_env = os.environ.get("TUNE_DISABLE_SIGINT_HANDLER")
     os.environ["TUNE_DISABLE_SIGINT_HANDLER"] = "1"  # Tune must leave our handler in place
     try:
         yield flag
     finally:
+        logging.getLogger("ray.tune.tune").removeFilter(hint_filter)
         signal.signal(signal.SIGINT, previous)
         if saved_env is None:
             os.environ.pop("TUNE_DISABLE_SIGINT_HANDLER", None)
