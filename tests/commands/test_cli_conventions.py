@@ -106,3 +106,9 @@ def test_conclude_exit_status_names_failed_trials(tmp_path, capsys):
     assert f"gansweep resume {where.uri} --address auto" in capsys.readouterr().out
     where.write_json(TRIALS_FILE, {"a": trials["a"]})
     assert conclude(where, [], interrupted=False) == exitcodes.OK
+
+
+def test_run_into_an_existing_experiment_is_bad_input(tmp_path, capsys):
+    where = fake_experiment(tmp_path, {})
+    assert cli(["run", str(QUICKSTART), "--storage", str(tmp_path)]) == exitcodes.INPUT_ERROR
+    assert f"gansweep resume {where.uri}" in capsys.readouterr().err
