@@ -2,7 +2,6 @@
 for real on a smoke sweep: MLflow into a local `file:` store, read back with MLflow's client;
 W&B in offline mode, its run files on disk."""
 
-from dataclasses import replace
 from pathlib import Path
 
 import pytest
