@@ -3,7 +3,8 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 # Pinned for .venv and CI; setup.cfg states the ranges the code supports.
-PINS   := torch==2.14.1 torchvision==0.29.1
+# Ray as cluster.yaml installs it on every node (the `default` extra: dashboard, job server).
+PINS   := torch==2.14.1 torchvision==0.29.1 "ray[default,tune]==2.60.0"
 
 .PHONY: demo test test-fast bench clean
 

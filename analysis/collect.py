@@ -41,10 +41,14 @@ def collect(experiments: list[str], out: str | None = None,
     (OUT, evals, trials). OUT defaults to the first experiment's analysis/ directory.
     Evaluations of one metric under different protocols are refused (IncomparableScores),
     or with `split_protocols` kept apart as one labelled metric per protocol."""
-    evals, trials = build_tables(read_all(experiments), split_protocols)
+    from analysis.train_table import TRAIN_FILE, build_train_table
+
+    exps = read_all(experiments)
+    evals, trials = build_tables(exps, split_protocols)
     where = Location(out) if out else Location(experiments[0]).child("analysis")
     write_parquet(evals, where, EVALS_FILE)
     write_parquet(trials, where, TRIALS_FILE)
+    write_parquet(build_train_table(exps), where, TRAIN_FILE)  # every training scalar
     return str(where), evals, trials
 
 

@@ -57,6 +57,7 @@ class Trial:
     time_s: float | None = None       # wall-clock seconds of the last logged line
     checkpoints: dict[int, str] = field(default_factory=dict)  # iteration -> path in EXP
     provenance: dict = field(default_factory=dict)   # metric -> how it was computed (provenance.json)
+    train: list[dict] = field(default_factory=list)  # the "train" lines of metrics.jsonl (train.parquet)
 
 
 @dataclass
@@ -164,6 +165,7 @@ def read_trial(where: Location, entry: dict, resolved: dict, dirs: set[str]) -> 
     results = read_jsonl(_text(where, f"{d}/result.json") or "")
     log = read_log(where, d)
     t.evals = evals_from(log, results)
+    t.train = [r for r in log if r.get("kind") == "train" and isinstance(r.get("iteration"), int)]
     logged = [r["iteration"] for r in log + results if isinstance(r.get("iteration"), int)]
     t.last_iteration = max(logged, default=None)
     times = [r["time"] for r in log if isinstance(r.get("time"), (int, float))]

@@ -25,10 +25,18 @@ def colour(i: int) -> str:
     return COLOURS[i % len(COLOURS)]
 
 
+PNG_DPI = 150
+VECTOR = ".pdf"  # every figure also as a vector file beside its PNG, for a paper
+
+
 def save(fig: Figure, path: Path) -> Path:
+    """The PNG (the report shows it) and a PDF of the same figure beside it."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=100, bbox_inches="tight", metadata={"Software": None})
+    fig.savefig(path, dpi=PNG_DPI, bbox_inches="tight", metadata={"Software": None})
+    # No creation date: the same figure gives the same bytes.
+    fig.savefig(path.with_suffix(VECTOR), bbox_inches="tight",
+                metadata={"Creator": None, "Producer": None, "CreationDate": None})
     return path
 
 
@@ -116,8 +124,10 @@ def plot_wallclock(res: Results, path: Path) -> dict | None:
     return data
 
 
-def plot_params(res: Results, path: Path) -> dict | None:
-    """Each swept hyperparameter against every trial's best value of the sweep's metric."""
+def plot_params(res: Results, path: Path, log: set[str] | frozenset = frozenset()) -> dict | None:
+    """Each swept hyperparameter against every trial's best value of the sweep's metric;
+    `log`: the parameters searched log-uniformly, drawn on a log axis (others only when
+    their values span decades)."""
     col = f"best_{res.metric}"
     if col not in res.trials or not res.swept:
         return None
@@ -143,8 +153,8 @@ def plot_params(res: Results, path: Path) -> dict | None:
             ax.scatter(data[p]["x"][early], data[p]["y"][early], s=20, alpha=0.8,
                        facecolors="none", edgecolors=colour(0), label="stopped early by the scheduler")
             ax.legend(fontsize=7)
-        if numeric and len(x) and x.min() > 0 and x.max() / x.min() >= 20:
-            ax.set_xscale("log")  # learning rates and lambda span decades
+        if numeric and len(x) and x.min() > 0 and (p in log or x.max() / x.min() >= 20):
+            ax.set_xscale("log")  # log-uniform: learning rates and lambda span decades
         ax.set(xlabel=p, ylabel=col)
         ax.grid(alpha=0.3)
     fig.suptitle(f"best {res.metric} of each trial against each swept hyperparameter")

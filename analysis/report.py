@@ -34,6 +34,11 @@ def report(experiment: str, out: str | None = None, with_samples: bool = True) -
         shutil.rmtree(work / "images", ignore_errors=True)  # no figure of an earlier report lingers
         blocks = build(res, exp, work / "images", with_samples)
         work.mkdir(parents=True, exist_ok=True)
+        from analysis.latex import write_tables
+        tex = write_tables(blocks, work / "tables")
+        blocks.insert(2, ("p", f"For a paper: every table below is also LaTeX (booktabs) in "
+                               f"`tables/` ({len(tex)} files), every figure also a PDF beside its "
+                               "PNG in `images/`."))
         (work / "report.md").write_text(render.to_markdown(blocks, work))
         (work / "report.html").write_text(render.to_html(blocks, f"gansweep report: {exp.name}"))
         if not where.is_local:
@@ -122,7 +127,8 @@ def figure_section(res: Results, exp: Experiment, images: Path) -> list[tuple]:
                f"average (the thesis's window of 10 evaluations for FID and 20 for IS, at most a fifth "
                "of a run's evaluations), "
                "median over seeds, band from the lowest to the highest seed")
-    figure("params.png", plots.plot_params(res, images / "params.png"),
+    log = {q["key"] for q in exp.resolved.get("search", []) if q.get("kind") == "loguniform"}
+    figure("params.png", plots.plot_params(res, images / "params.png", log),
            f"best `{res.metric}` of every trial against each swept hyperparameter")
     figure("progress.png", plots.plot_progress(res, images / "progress.png"),
            "the searcher's progress: the value each configuration was told (dots), best so far (line)")

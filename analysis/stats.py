@@ -46,20 +46,14 @@ def best_of(series: list[tuple[int, float]], way: str) -> tuple[int, float] | No
 
 
 def smooth(values, window: int) -> np.ndarray:
-    """Centred moving average over `window` evaluations, the thesis's "simple convolution".
+    """Centred moving average over `window` evaluations, the thesis's "simple convolution":
+    pandas' rolling mean, centred, over the values present (NaNs left out).
 
     Point i averages x[i - window//2 : i + (window - 1)//2 + 1], clipped to the series: a
-    plain np.convolve would pad with zeros and pull both ends towards zero. NaNs are left out.
+    plain np.convolve would pad with zeros and pull both ends towards zero.
     """
-    x = np.asarray(values, dtype=float)
-    lo, hi = window // 2, (window - 1) // 2 + 1
-    out = np.full(x.shape, np.nan)
-    for i in range(len(x)):
-        part = x[max(0, i - lo):i + hi]
-        part = part[~np.isnan(part)]
-        if part.size:
-            out[i] = part.mean()
-    return out
+    x = pd.Series(np.asarray(values, dtype=float))
+    return x.rolling(window, center=True, min_periods=1).mean().to_numpy(float)
 
 
 def median_iqr(values) -> tuple[float, float, float, int]:

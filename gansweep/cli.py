@@ -19,9 +19,10 @@ import argparse
 import importlib
 import sys
 
+from gansweep import exitcodes
 from gansweep.errors import InputError
 
-INPUT_ERROR = 2  # as argparse's own usage errors
+INPUT_ERROR = exitcodes.INPUT_ERROR
 
 # command -> (module, one-line help)
 COMMANDS: dict[str, tuple[str, str]] = {
@@ -41,7 +42,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="gansweep", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="gansweep", description=__doc__.splitlines()[0],
+                                     epilog=exitcodes.EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name, (module, help_text) in COMMANDS.items():
         cmd = sub.add_parser(name, help=help_text, description=help_text)
@@ -59,20 +63,34 @@ def main(argv: list[str] | None = None) -> int:
     if argv and argv[0] in COMMANDS:
         module = importlib.import_module(COMMANDS[argv[0]][0])
         cmd_parser = argparse.ArgumentParser(prog=f"gansweep {argv[0]}",
-                                             description=COMMANDS[argv[0]][1])
+                                             description=COMMANDS[argv[0]][1],
+                                             epilog=exitcodes.EPILOG.split("\n\n")[1],
+                                             formatter_class=argparse.RawDescriptionHelpFormatter)
         module.add_arguments(cmd_parser)
         cmd_parser.add_argument("--debug", action="store_true",
                                 help="show the traceback of an input error")
         args = cmd_parser.parse_args(argv[1:])
         return run_command(argv[0], module.main, args, debug or args.debug)
     parser.parse_args(argv)  # prints help / the error for an unknown command
-    return 2
+    return INPUT_ERROR
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        return version("gansweep")
+    except PackageNotFoundError:  # a checkout used without installing it
+        return "unknown (not installed)"
 
 
 def run_command(name: str, command, args, debug: bool = False) -> int:
-    """The one place where input errors become a message and exit status 2."""
+    """The one place where input errors become a message and exit status 2, and Ctrl-C
+    becomes 130 (commands that can be continued say how before it gets here)."""
     try:
         return int(command(args) or 0)
+    except KeyboardInterrupt:
+        print(f"\ngansweep {name}: interrupted", file=sys.stderr)
+        return exitcodes.INTERRUPTED
     except InputError as err:
         if debug:
             raise

@@ -25,6 +25,7 @@ from gansweep.run import run_training
 from gansweep.sweep.searcher import OBJECTIVE
 from gansweep.sweep.spec import trial_config
 from gansweep.tmpdirs import owned_tempdir
+from trainables.curves import TrialCurves
 
 OBJECTIVE_STATE = "objective.json"  # best-so-far, kept beside the checkpoint
 
@@ -62,6 +63,7 @@ def train_trial(config: dict) -> None:
     work = Path.cwd()  # Ray's per-trial working directory
     # Named after this process and watched: removed even when the trial is killed.
     ckpt_dir = owned_tempdir("ckpt")
+    curves = None
     try:
         restored = tune.get_checkpoint()
         if restored is not None:
@@ -76,10 +78,15 @@ def train_trial(config: dict) -> None:
                     objective.best = json.loads(state.read_text())["best"]
                 if (Path(d) / "metrics.jsonl").exists():  # this node may not have the log
                     shutil.copy2(Path(d) / "metrics.jsonl", work / "metrics.jsonl")
+        # Live TensorBoard curves in the trial's directory; a restored trial first replays
+        # its log up to the checkpoint (what the interrupted attempt wrote may not have synced).
+        log = work / "metrics.jsonl"
+        curves = TrialCurves(work, replay=log if restored is not None and log.exists() else None)
         node = ray.get_runtime_context().get_node_id()  # which machine ran it, in the table
         fault = config.get("_fault")  # test hook: crash once right after this iteration's report
 
         def report(iteration: int, metrics: dict, path: Path) -> None:
+            curves.eval(iteration, metrics)
             value = objective.update(metrics)
             d = owned_tempdir("report", watch=False)  # a kill leaves it to the next sweep
             try:
@@ -99,12 +106,15 @@ def train_trial(config: dict) -> None:
                 Path(fault["marker"]).touch()
                 raise RuntimeError(f"injected fault after iteration {iteration}")
 
-        result = run_training(cfg, work, on_eval=report, checkpoint_dir=ckpt_dir)
+        result = run_training(cfg, work, on_eval=report, on_log=curves.train,
+                              checkpoint_dir=ckpt_dir)
         if result.status == "diverged":
             # Reported, not raised: a retry would diverge again from the same checkpoint.
             tune.report({"iteration": result.iteration, OBJECTIVE: objective.worst,
                          "diverged": True, "reason": result.reason})
     finally:
+        if curves is not None:
+            curves.close()
         shutil.rmtree(ckpt_dir, ignore_errors=True)
 
 

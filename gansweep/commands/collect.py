@@ -1,7 +1,8 @@
 """`gansweep collect EXPERIMENT_DIR [EXPERIMENT_DIR ...] [-o OUT]`
 
 Reads experiment directories (local paths or storage URIs such as s3://bucket/exp) into
-OUT/evals.parquet and OUT/trials.parquet (default OUT: the first EXPERIMENT_DIR/analysis).
+OUT/evals.parquet, OUT/trials.parquet and OUT/train.parquet (every training scalar; default
+OUT: the first EXPERIMENT_DIR/analysis).
 Safe on a running or partly failed experiment; running it again gives identical files.
 Scores of one metric made under different protocols are refused a merge (exit 2, naming
 what differs) unless --split-protocols keeps them apart (analysis/protocols.py).
@@ -33,5 +34,6 @@ def main(args) -> int:
     states = trials.column("state").value_counts().to_pylist()
     summary = ", ".join(f"{s['counts']} {s['values']}" for s in sorted(states, key=lambda s: s["values"]))
     print(f"{out}/evals.parquet: {evals.num_rows} evaluations\n"
-          f"{out}/trials.parquet: {trials.num_rows} trials ({summary})")
+          f"{out}/trials.parquet: {trials.num_rows} trials ({summary})\n"
+          f"{out}/train.parquet: every logged training scalar")
     return 0

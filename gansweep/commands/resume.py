@@ -3,7 +3,8 @@
 Continues an interrupted sweep (driver killed, cluster lost) with Tuner.restore: finished
 trials stay finished, unfinished ones continue from their last checkpoints, errored ones are
 resumed from theirs (or restarted from scratch with --restart-errored), and the searcher
-keeps its history.
+keeps its history. Exit status as `gansweep run`: 0, 1 (errored or diverged trials, named),
+2, 130 (Ctrl-C: stopped cleanly, resumable again).
 """
 
 from __future__ import annotations
@@ -16,12 +17,17 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
+    from gansweep.sweep.interrupt import catch_interrupt
+    from gansweep.sweep.outcome import conclude
     from gansweep.sweep.storage import Location
-    from gansweep.sweep.tuner import resume_sweep
+    from gansweep.sweep.tuner import read_saved_spec, resume_sweep
 
     where = Location(args.experiment)
-    # A missing or malformed saved spec is an InputError, reported by gansweep.cli.
-    results = resume_sweep(where, restart_errored=args.restart_errored, address=args.address)
-    errors = sum(r.error is not None for r in results)
-    print(f"\n{len(results)} trials, {errors} errored: {where}")
-    return 0
+    read_saved_spec(where)  # a missing or malformed saved spec: InputError, before Ray starts
+    try:
+        with catch_interrupt() as stop:
+            results = resume_sweep(where, restart_errored=args.restart_errored, address=args.address)
+    except KeyboardInterrupt:  # a second Ctrl-C: no clean stop, but the last saved state
+        from gansweep.commands.run import aborted
+        return aborted(where, args.address)
+    return conclude(where, results, stop.interrupted, args.address)

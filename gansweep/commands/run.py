@@ -2,14 +2,19 @@
 
 Starts the sweep as a Ray Tune experiment in STORAGE/NAME (storage: --storage, else
 $GANSWEEP_STORAGE, else the spec's `storage`; name: --name, else the spec's `name`). A local
-Ray is started unless --address (or $RAY_ADDRESS) names a running cluster. The trial table is
-printed as the sweep goes; `gansweep status DIR` shows it from another terminal.
+Ray is started unless --address (or $RAY_ADDRESS) names a running cluster. The progress view
+is printed as the sweep goes; `gansweep status DIR [--watch]` shows it from another terminal.
+Exit status (gansweep.exitcodes): 0 done, 1 some trials errored or diverged (named), 2 bad
+input, 130 interrupted by Ctrl-C (the trials stop cleanly and the `gansweep resume` command
+that continues is printed).
 """
 
 from __future__ import annotations
 
 import sys
 
+from gansweep.exitcodes import INPUT_ERROR
+from gansweep.sweep.loggers import check_installed
 from gansweep.sweep.spec import default_storage, load_spec, smoke_test
 
 
@@ -22,7 +27,7 @@ def add_arguments(p) -> None:
                    help="toy scale: tiny networks on digits, a few iterations, CPU")
     p.add_argument("--dry-run", action="store_true", help="print the plan; start nothing")
     p.add_argument("--progress-every", type=float, default=30.0, metavar="S",
-                   help="print the trial table every S seconds (default 30)")
+                   help="print the progress view every S seconds (default 30)")
 
 
 def main(args) -> int:
@@ -37,20 +42,32 @@ def main(args) -> int:
         spec = smoke_test(spec)
     where = experiment_location(spec, default_storage(spec, args.storage), args.name)
     check_local_files(spec, args.address)
+    check_installed(spec.loggers)  # `loggers: [wandb]` without wandb: exit 2, before anything
     spec = prepare(spec, where)
     print_summary(spec, where)
     if args.dry_run:
         return 0
+    from gansweep.sweep.interrupt import catch_interrupt
+    from gansweep.sweep.outcome import conclude
     from gansweep.sweep.tuner import run_sweep
     try:
-        results = run_sweep(spec, where, address=args.address, progress_every_s=args.progress_every)
-    except FileExistsError as err:
-        print(err, file=sys.stderr)
-        return 1
-    errors = sum(r.error is not None for r in results)
-    print(f"\n{len(results)} trials, {errors} errored: {where}\n"
-          f"next: gansweep collect {where}  |  gansweep report {where}")
-    return 0
+        with catch_interrupt() as stop:
+            results = run_sweep(spec, where, address=args.address,
+                                progress_every_s=args.progress_every)
+    except FileExistsError as err:  # an experiment already there: the user's input
+        print(f"gansweep run: {err}", file=sys.stderr)
+        return INPUT_ERROR
+    except KeyboardInterrupt:  # a second Ctrl-C: no clean stop, but the last saved state
+        return aborted(where, args.address)
+    return conclude(where, results, stop.interrupted, args.address)
+
+
+def aborted(where, address) -> int:
+    from gansweep.exitcodes import INTERRUPTED
+    from gansweep.sweep.outcome import resume_command
+    print(f"\naborted; the last saved state of the experiment continues with:\n"
+          f"  {resume_command(where, address)}", file=sys.stderr, flush=True)
+    return INTERRUPTED
 
 
 def check_local_files(spec, address) -> None:

@@ -27,8 +27,9 @@ from gansweep.sweep.storage import TRIALS_FILE, Location
 
 class Ledger(Callback):
     def __init__(self, where: Location, metric: str, mode: str, iterations: int,
-                 every_s: float = 30.0):
+                 every_s: float = 30.0, expected: int = 0):
         self.where, self.metric, self.mode, self.iterations = where, metric, mode, iterations
+        self.expected = expected  # trials the sweep will run, for counts and the ETA
         self.every_s = every_s  # (no stream attribute: Tune pickles its callbacks)
         self.trials: dict[str, dict] = {}
         self._printed = self._written = 0.0
@@ -42,7 +43,9 @@ class Ledger(Callback):
         self.trials = self.where.read_json(TRIALS_FILE, {}) or {}
 
     def on_trial_start(self, iteration, trials, trial, **info):
-        self._entry(trial)["state"] = "running"
+        e = self._entry(trial)
+        e["state"] = "running"
+        e.setdefault("started_at", time.time())
 
     def on_trial_restore(self, iteration, trials, trial, **info):
         self._entry(trial)["state"] = "running"
@@ -86,11 +89,16 @@ class Ledger(Callback):
             self.flush()
         if now - self._printed > self.every_s:
             self._printed = now
-            print(format_table(self.trials, self.metric), file=sys.stdout, flush=True)
+            print(self.progress(), file=sys.stdout, flush=True)
 
     def on_experiment_end(self, trials, **info):
         self.flush()
-        print(format_table(self.trials, self.metric), file=sys.stdout, flush=True)
+        print(self.progress(), file=sys.stdout, flush=True)
+
+    def progress(self) -> str:
+        from gansweep.sweep.progress import format_progress
+        expected = max(getattr(self, "expected", 0), len(self.trials))
+        return "\n" + format_progress(self.trials, self.metric, self.mode, expected, self.iterations)
 
     def note(self, trial, state: str | None = None, rung: str | None = None) -> None:
         """What the scheduler tells the table: a replicate waits at a rung; a rung decided."""
@@ -111,7 +119,9 @@ class Ledger(Callback):
                 "config_id": cfg.get("config_id"), "replicate": cfg.get("replicate", 0),
                 "params": cfg.get("params", {}), "state": "pending", "iteration": None,
                 "best": None, "best_iteration": None, "metrics": {}, "failures": 0, "error": None}
-        return self.trials[trial.trial_id]
+        entry = self.trials[trial.trial_id]
+        entry["updated_at"] = time.time()  # wall clock: `status` elapsed time and ETA
+        return entry
 
     def flush(self) -> None:
         self.where.write_json(TRIALS_FILE, self.trials)

@@ -29,6 +29,7 @@
     max_failures: 3                  # retries of a crashed trial, from its last checkpoint
     keep_checkpoints: 2              # the best and the latest are kept
     storage: runs                    # a directory or a pyarrow URI (s3://bucket/path, gs://...)
+    loggers: [wandb, mlflow]         # optional: also log to W&B / MLflow (gansweep.sweep.loggers)
 
 `grid` values enumerate with `searcher: grid` (num_samples = the grid's size) and are an error
 with a sampling searcher, which would silently treat them as `choice`.
@@ -48,13 +49,14 @@ from gansweep.config import (POINT_DATASETS, Config, ConfigError, deep_merge, ne
 from gansweep.config.constraints import MAX_ITERATIONS, MAX_SEED
 from gansweep.errors import ProblemsError
 from gansweep.metrics import registry
+from gansweep.sweep.loggers import parse_loggers
 from gansweep.sweep.storage import name_problem
 
 SEARCHERS = ("tpe", "random", "cmaes", "gp", "grid")
 DISTRIBUTIONS = ("loguniform", "uniform", "int", "choice", "grid")
 TOP_KEYS = {"name", "model", "data", "config", "search", "searcher", "seed", "num_samples",
             "replicates", "iterations", "epochs", "eval_every", "metric", "mode", "optimize", "scheduler",
-            "resources", "max_concurrent_trials", "max_failures", "keep_checkpoints", "storage"}
+            "resources", "max_concurrent_trials", "max_failures", "keep_checkpoints", "storage", "loggers"}
 
 
 # Upper bounds of a spec's counts: far past any real sweep, short of a typo's 1e26.
@@ -108,6 +110,7 @@ class SweepSpec:
     keep_checkpoints: int = 2
     storage: str = "runs"
     raw: dict = field(default_factory=dict, compare=False)  # the spec as written
+    loggers: tuple[str, ...] = ()    # wandb, mlflow: Ray's logger callbacks (extras)
     smoke_test: bool = False
     warnings: tuple[str, ...] = field(default=(), compare=False)  # config keys set but unused
 
@@ -186,6 +189,7 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep",
     max_failures = get.int("max_failures", 2, lo=-1, hi=MAX_FAILURES)
     keep = get.int("keep_checkpoints", 2, lo=1, hi=1_000)
     storage = get.str("storage", "runs")
+    loggers = parse_loggers(raw.get("loggers"), p)
     cpu, gpu = _resources(raw.get("resources", {}), p)
     # The budget defaults to the config's (the preset's train.iterations and eval.every).
     budget = {k: get.int(k, 1, lo=1, hi=MAX_ITERATIONS) for k in ("iterations", "eval_every")
@@ -241,7 +245,8 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep",
                      eval_every=eval_every, metric=metric, mode=mode, optimize=optimize,
                      scheduler=scheduler, cpu=cpu, gpu=gpu, max_concurrent_trials=max_concurrent,
                      max_failures=max_failures, keep_checkpoints=keep,
-                     storage=storage, raw=copy.deepcopy(raw), warnings=tuple(warnings))
+                     storage=storage, raw=copy.deepcopy(raw), warnings=tuple(warnings),
+                     loggers=loggers)
 
 
 # --- sections ------------------------------------------------------------------------------

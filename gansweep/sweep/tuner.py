@@ -85,6 +85,10 @@ def init_ray(address: str | None) -> None:
     # Ray warns when checkpoints come faster than experiment snapshots; with small trials
     # that is every report, and it is not actionable.
     os.environ.setdefault("TUNE_WARN_EXCESSIVE_EXPERIMENT_CHECKPOINT_SYNC_THRESHOLD_S", "0")
+    # Each trial writes its own TensorBoard curves (trainables.curves); Ray's TBX logger saw
+    # only evaluations and its banner pointed into Ray's session directory. Ray's JSON and CSV
+    # loggers (result.json, progress.csv) are passed explicitly (build_tuner).
+    os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
     if ray.is_initialized():
         return
     address = address or os.environ.get("RAY_ADDRESS")
@@ -113,10 +117,12 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
     from ray import tune
 
     from gansweep.sweep.ledger import Ledger
+    from gansweep.sweep.loggers import logger_callbacks
     from gansweep.sweep.scheduler import ReplicatedASHA
     from gansweep.sweep.searcher import OBJECTIVE, ReplicatedOptunaSearch
 
-    ledger = Ledger(where, spec.metric, spec.mode, spec.iterations, every_s=progress_every_s)
+    ledger = Ledger(where, spec.metric, spec.mode, spec.iterations, every_s=progress_every_s,
+                    expected=spec.trials)
     scheduler = None
     if spec.scheduler is not None:
         # ASHA whose rungs judge a configuration on its replicates' mean (one replicate:
@@ -146,8 +152,15 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
                 num_to_keep=spec.keep_checkpoints, checkpoint_score_attribute=OBJECTIVE,
                 checkpoint_score_order=spec.mode),
             sync_config=tune.SyncConfig(sync_artifacts=True),
-            callbacks=[ledger], verbose=0),
+            callbacks=[ledger, *_result_loggers(),
+                       *logger_callbacks(spec.loggers, os.path.basename(where.path))],
+            verbose=0),
     )
+
+
+def _result_loggers() -> list:
+    from ray.tune.logger import CSVLoggerCallback, JsonLoggerCallback
+    return [JsonLoggerCallback(), CSVLoggerCallback()]
 
 
 def run_sweep(spec: SweepSpec, where: Location, address: str | None = None,
@@ -191,4 +204,5 @@ def print_summary(spec: SweepSpec, where: Location, out=None) -> None:
           f"scheduler   {sched}\n"
           f"resources   {spec.cpu:g} CPU, {spec.gpu:g} GPU per trial; "
           f"max {spec.max_concurrent_trials or 'unlimited'} concurrent; "
-          f"{spec.max_failures} retries", file=out)
+          f"{spec.max_failures} retries\n"
+          f"curves      tensorboard --logdir {where.uri}", file=out)

@@ -106,7 +106,8 @@ def test_dry_run_prints_the_plan(tmp_path, capsys):
     assert cli(["run", str(SWEEPS[0].parent / "quickstart.yaml"), "--dry-run",
                 "--storage", str(tmp_path)]) == 0
     out = capsys.readouterr().out
-    assert "3 configs x 2 replicates = 6 trials" in out and "best fid_digits (min)" in out
+    assert "2 configs x 2 replicates = 4 trials" in out and "best fid_digits (min)" in out
+    assert f"curves      tensorboard --logdir {tmp_path / 'quickstart'}" in out
     assert not any(tmp_path.iterdir())
 
 

@@ -83,7 +83,7 @@ def test_a_trial_that_crashes_resumes_to_the_uninterrupted_numbers(storage, caps
     capsys.readouterr()
     assert cli(["status", crashed.uri]) == 0
     table = capsys.readouterr().out
-    assert "1 of 1 trials started" in table and "finished  6" in table and "1 finished" in table
+    assert "1 trials of 6 iterations" in table and "finished  6" in table and "1 finished" in table
     # Ray starts a retried trial's result.json afresh; gansweep's metrics.jsonl (restored
     # with the checkpoint and cut back to it) is the complete record.
     logs = [log(where) for where in (straight, crashed)]
@@ -94,6 +94,6 @@ def test_a_trial_that_crashes_resumes_to_the_uninterrupted_numbers(storage, caps
 
 
 def log(where: Location) -> list[dict]:
-    (trial,) = where.subdirs()
+    (trial,) = [d for d in where.subdirs() if not d.startswith(".")]  # not .gansweep-cache
     lines = where.read_text(f"{trial}/metrics.jsonl").splitlines()
     return [{k: v for k, v in json.loads(line).items() if k != "time"} for line in lines]

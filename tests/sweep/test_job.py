@@ -1,0 +1,89 @@
+"""The README's cluster recipe, locally (issue 15): a Ray head on 127.0.0.1 (`ray start
+--head`), and the driver submitted as a Ray job (`ray job submit -- gansweep run ...`), so it
+outlives the terminal that submitted it. The head is this test's own process group, stopped
+by its id: never `ray stop`, which would stop every Ray on the machine."""
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from gansweep.sweep.storage import TRIALS_FILE
+
+REPO = Path(__file__).parents[2]
+pytestmark = pytest.mark.slow
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ray_cli() -> str:
+    return str(Path(sys.executable).with_name("ray"))
+
+
+@pytest.fixture
+def head(tmp_path_factory):
+    pytest.importorskip("ray.dashboard.modules.job.sdk", reason="ray[default] (the job server) is not installed")
+    try:
+        import aiohttp  # noqa: F401  the dashboard's own dependency, ray[default]
+    except ImportError:
+        pytest.skip("ray[default] (the dashboard and job server) is not installed")
+    temp = tmp_path_factory.mktemp("r")  # short: Ray's socket paths must fit 107 bytes
+    gcs, dash = free_port(), free_port()
+    proc = subprocess.Popen(
+        [ray_cli(), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
+         f"--port={gcs}", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}",
+         "--include-dashboard=true", "--num-cpus=2", "--num-gpus=0", f"--temp-dir={temp}",
+         "--disable-usage-stats"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    address = f"http://127.0.0.1:{dash}"
+    try:
+        from ray.job_submission import JobSubmissionClient
+        deadline, client = time.monotonic() + 180, None
+        while client is None:  # the dashboard starts a while after the head
+            try:
+                client = JobSubmissionClient(address)
+            except (ConnectionError, RuntimeError, OSError):
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise
+                time.sleep(2)
+        yield client, address
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)  # `ray start --block` stops what it started
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        shutil.rmtree(temp, ignore_errors=True)
+
+
+def test_sweep_submitted_as_a_ray_job(head, tmp_path):
+    client, address = head
+    storage = tmp_path / "runs"
+    entry = [ray_cli(), "job", "submit", "--address", address, "--no-wait",
+             "--submission-id", "gansweep-smoke", "--",
+             sys.executable, "-m", "gansweep.cli", "run", str(REPO / "sweeps" / "quickstart.yaml"),
+             "--smoke-test", "--storage", str(storage), "--progress-every", "600"]
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    submitted = subprocess.run(entry, env=env, capture_output=True, text=True, timeout=120)
+    assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+    deadline = time.monotonic() + 420
+    while str(client.get_job_status("gansweep-smoke")) not in ("SUCCEEDED", "FAILED", "STOPPED"):
+        assert time.monotonic() < deadline, client.get_job_logs("gansweep-smoke")
+        time.sleep(3)
+    logs = client.get_job_logs("gansweep-smoke")
+    assert str(client.get_job_status("gansweep-smoke")) == "SUCCEEDED", logs
+    assert "gansweep collect" in logs  # the run's own summary, from inside the job
+    ledger = json.loads((storage / "quickstart" / TRIALS_FILE).read_text())
+    assert len(ledger) == 2 and all(e["state"] == "finished" for e in ledger.values())
