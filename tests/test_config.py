@@ -89,3 +89,16 @@ def test_the_budget_the_user_gives_wins_over_a_presets(monkeypatch):
     assert from_dict(cfg.to_dict(), apply_preset=False) == cfg
     with pytest.raises(ConfigError, match="train.epochs: give the budget as train.epochs or train.iterations"):
         resolve({"model": "E", "train": {"iterations": 5, "epochs": 1}})
+
+
+def test_deep_merge_shares_nothing_with_its_inputs():
+    """A merged tree edited afterwards (as the smoke test edits `data`) leaves the spec's and
+    the preset's dicts as they were: the inert-key check once turned mnist_cdcgan into digits."""
+    from gansweep.config import deep_merge
+
+    base, over = {"data": {"name": "mnist"}, "model": {"widths": [1, 2]}}, {"model": {"width": 4}}
+    merged = deep_merge(base, over)
+    merged["data"]["name"] = "digits"
+    merged["model"]["widths"].append(3)
+    assert base == {"data": {"name": "mnist"}, "model": {"widths": [1, 2]}}
+    assert over == {"model": {"width": 4}}

@@ -15,6 +15,7 @@ n_D 5, eta 10, lambda 0.1, z-dim 128, 2e5 iterations, FID/IS every 2000 on 5000 
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 import math
 import types
@@ -398,12 +399,15 @@ def _conflict(full: str, at: str, scalar) -> str:
 
 
 def deep_merge(base: dict, over: dict) -> dict:
-    out = dict(base)
+    """`over`'s keys over `base`'s, recursively, as a new tree that shares nothing with either:
+    a caller may change the result (the smoke test rewrites `data`) without touching a spec's
+    or a preset's own dicts."""
+    out = copy.deepcopy(base)
     for key, value in over.items():
         if isinstance(value, dict) and isinstance(out.get(key), dict):
             out[key] = deep_merge(out[key], value)
         else:
-            out[key] = value
+            out[key] = copy.deepcopy(value)
     return out
 
 
