@@ -42,7 +42,8 @@ LOSS_RTOL = 1e-6   # first-iteration losses from identical parameters: only floa
 # smoke run always uses digits or the R^2 points), and switches that act on CUDA only.
 UNCHECKED = frozenset({
     "train.iterations", "train.epochs", "data.name", "data.root", "data.download",
-    "train.device", "train.amp", "train.channels_last", "train.compile", "train.fast_paths_on_cpu",
+    "train.device", "train.amp", "train.tf32", "train.channels_last", "train.compile",
+    "train.fast_paths_on_cpu",
     "optim.fused", "optim.milestone_epochs", "optim.decay_iterations"})
 # Set in `config:` for the run itself, not for its training maths: never warned about.
 BOOKKEEPING_SECTIONS = ("eval.",)
