@@ -1,7 +1,7 @@
-"""Hyperparameter importance: fANOVA on an Optuna study rebuilt from trials.parquet.
+"""Hyperparameter importance: fANOVA on an Optuna study rebuilt from trials.parquet, for
+experiments without a stored study (analysis/optuna_plots.py draws from the stored one).
 
-The sweep's own study is pickled inside Ray's searcher state, tied to the versions that
-wrote it; what importance needs is in the tables: one Optuna trial per configuration, with
+What importance needs is in the tables: one Optuna trial per configuration, with
 the value the searcher told it (the mean objective over its replicates, stats.told) and the
 distributions of the spec's search space (resolved.search), rebuilt here as
 gansweep.sweep.space does. Seeded, so the same tables give the same importances.
@@ -12,11 +12,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import optuna
-from matplotlib.figure import Figure
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
 from analysis import stats
-from analysis.plots import colour, save
 from analysis.tables import Results
 
 
@@ -58,21 +56,3 @@ def importances(res: Results, search: list[dict]) -> dict:
     except (RuntimeError, ValueError) as err:  # e.g. every value equal
         return {"importances": {}, "configurations": len(study.trials), "reason": str(err)}
     return {"importances": dict(imp), "configurations": len(study.trials), "reason": ""}
-
-
-def plot_importance(res: Results, search: list[dict], path: Path) -> dict | None:
-    data = importances(res, search)
-    imp = data["importances"]
-    if not imp:
-        return None
-    names = list(imp)[::-1]  # the most important at the top
-    fig = Figure(figsize=(6.5, 0.45 * len(names) + 1.5))
-    ax = fig.add_subplot()
-    ax.barh(names, [imp[n] for n in names], color=colour(0))
-    for y, n in enumerate(names):
-        ax.text(imp[n], y, f" {imp[n]:.2f}", va="center", fontsize=8)
-    ax.set_xlim(0, 1.1)
-    ax.set(xlabel=f"fANOVA importance for the mean {res.optimize or 'best'} {res.metric} "
-                  f"({data['configurations']} configurations)", title="hyperparameter importance")
-    save(fig, path)
-    return data

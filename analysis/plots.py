@@ -161,31 +161,3 @@ def plot_params(res: Results, path: Path, log: set[str] | frozenset = frozenset(
     fig.tight_layout()
     save(fig, path)
     return data
-
-
-def progress_data(res: Results) -> dict[str, dict]:
-    """Per experiment: what Optuna was told per configuration (mean objective of its
-    replicates; failed ones left out), by Optuna trial number, and the best so far."""
-    out = {}
-    sign = 1.0 if res.mode == "min" else -1.0
-    told = stats.told(res.trials)
-    for x, g in told[told["value"].notna()].groupby("experiment", sort=True):
-        v = g["value"].to_numpy(float)
-        out[x] = {"number": g["config_id"].to_numpy(int), "value": v,
-                  "best_so_far": sign * np.minimum.accumulate(sign * v)}
-    return out
-
-
-def plot_progress(res: Results, path: Path) -> dict | None:
-    data = progress_data(res)
-    if not data:
-        return None
-    fig = Figure(figsize=(7, 4.2))
-    ax = fig.add_subplot()
-    for i, (x, d) in enumerate(data.items()):
-        ax.scatter(d["number"], d["value"], s=18, color=colour(i), alpha=0.5)
-        ax.step(d["number"], d["best_so_far"], where="post", color=colour(i), lw=2, label=f"{x}: best so far")
-    finish(fig, ax, path, xlabel="Optuna trial number (configuration)",
-           ylabel=f"mean {res.optimize or 'best'} {res.metric} over replicates ({res.mode} is better)",
-           title="the searcher's progress")
-    return data

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import importance, plots, render, samples, stats, tables
+from analysis import optuna_plots, plots, render, samples, stats, tables
 from analysis.collect import build_tables
 from analysis.experiment import Experiment, read_experiment
 from analysis.tables import Results, fmt
@@ -130,14 +130,16 @@ def figure_section(res: Results, exp: Experiment, images: Path) -> list[tuple]:
     log = {q["key"] for q in exp.resolved.get("search", []) if q.get("kind") == "loguniform"}
     figure("params.png", plots.plot_params(res, images / "params.png", log),
            f"best `{res.metric}` of every trial against each swept hyperparameter")
-    figure("progress.png", plots.plot_progress(res, images / "progress.png"),
-           "the searcher's progress: the value each configuration was told (dots), best so far (line)")
-    imp = importance.plot_importance(res, exp.resolved.get("search", []), images / "importance.png")
-    figure("importance.png", imp, "hyperparameter importance: fANOVA (Optuna) on a study rebuilt "
-                                  "from the configurations and the values they were told")
-    if not imp:
-        why = importance.importances(res, exp.resolved.get("search", []))["reason"]
-        out.append(("p", f"Hyperparameter importance: not computed ({why})."))
+    study, source = optuna_plots.study_of(exp, res)
+    captions = {"history": "optimisation history: the value each configuration was told, best so far",
+                "slice": "slice: the told value against each searched hyperparameter",
+                "importance": "hyperparameter importance (fANOVA, seeded)",
+                "contour": "contour of the told value over pairs of hyperparameters"}
+    drawn = optuna_plots.figures(study, images) if study is not None else []
+    for name, path in drawn:
+        figure(path.name, path, f"{captions[name]}; Optuna's plot of {source}")
+    if not drawn:
+        out.append(("p", f"Optuna's search figures: none ({source})."))
     figure("wallclock.png", plots.plot_wallclock(res, images / "wallclock.png"),
            f"`{res.metric}` against wall-clock training time, every trial")
     return out

@@ -70,7 +70,8 @@ def test_report_of_a_partly_failed_experiment(fx, tmp_path):
     assert out == fx / "report"
     refs = check_self_contained(out)
     assert {Path(r).name for r in refs} == {"curve-fid_digits.png", "curve-is_digits.png", "params.png",
-                                            "progress.png", "importance.png", "wallclock.png"}
+                                            "optuna-history.png", "optuna-slice.png", "optuna-importance.png",
+                                            "optuna-contour.png", "wallclock.png"}
     md = (out / "report.md").read_text()
     for text in (ERROR.strip().splitlines()[-1], REASON, trial_id(2, 1), trial_id(3, 1),
                  "Failed trials (2)", "**best** `fid_digits` (`optimize: best`)",
@@ -157,3 +158,24 @@ def test_nearest_neighbour_figure(task, tmp_path):
     assert np.array_equal(data["neighbours"], train[data["index"]])
     full = np.linalg.norm(data["samples"].reshape(4, 1, -1) / 255.0 - train.reshape(1, len(train), -1) / 255.0, axis=2)
     assert np.allclose(data["distance"], full.min(1), atol=1e-4)
+
+
+def test_optuna_figures_come_from_the_stored_study(fx, tmp_path):
+    """An experiment with its searcher's journal: the report draws Optuna's figures from it."""
+    import optuna
+
+    from gansweep.sweep.storage import Location
+    from gansweep.sweep.study import STUDY_FILE, StudyFile
+
+    f = StudyFile(Location(fx))
+    study = optuna.create_study(study_name=f.name, storage=f.storage(), direction="minimize")
+    for lam, b, value in ((0.1, 2, 12.0), (1.0, 1, 14.0), (0.01, 1, 15.0), (0.3, 2, 16.0)):
+        study.enqueue_trial({"loss.sharing_lambda": lam, "model.shared_layers": b})
+        trial = study.ask({"loss.sharing_lambda": optuna.distributions.FloatDistribution(0.01, 1.0, log=True),
+                           "model.shared_layers": optuna.distributions.CategoricalDistribution([1, 2])})
+        study.tell(trial, value)
+    assert (fx / STUDY_FILE).exists()
+    out = Path(report(str(fx), str(tmp_path / "r"), with_samples=False))
+    md = (out / "report.md").read_text()
+    assert f"Optuna's plot of the experiment's stored Optuna study ({STUDY_FILE})" in md
+    assert (out / "images" / "optuna-history.pdf").exists()

@@ -116,13 +116,17 @@ def test_params(res, tmp_path):
     assert np.allclose(data["model.shared_layers"]["y"], [min(fid(c, r, i) for i in its(c, r)) for c, r in scored])
 
 
-def test_progress(res, tmp_path):
-    data = plots.plot_progress(res, tmp_path / "progress.png")["fx"]
-    assert png(tmp_path / "progress.png")
-    # configs 2 and 3 failed (errored, diverged replicates), 4 is still running
+def test_optuna_figures_from_a_rebuilt_study(res, tmp_path):
+    """Without a stored study the figures come from one rebuilt from the tables: one trial per
+    configuration with a told value (configs 2 and 3 failed, 4 is still running)."""
+    from analysis import optuna_plots
+
+    study, _ = importance.build_study(res, SEARCH)
     told = [np.mean([min(fid(c, r, i) for i in its(c, r)) for r in rs]) for c, rs in ((0, range(3)), (1, range(2)))]
-    assert data["number"].tolist() == [0, 1] and np.allclose(data["value"], told)
-    assert np.allclose(data["best_so_far"], np.minimum.accumulate(told))
+    assert np.allclose(sorted(t.value for t in study.trials), sorted(told))
+    drawn = dict(optuna_plots.figures(study, tmp_path))
+    assert {"history", "slice"} <= set(drawn) and all(png(p) and p.with_suffix(".pdf").exists()
+                                                      for p in drawn.values())
 
 
 def test_wallclock(res, tmp_path):
@@ -140,8 +144,8 @@ def test_importance_finds_the_parameter_that_matters(tmp_path):
                            "loss.sharing_lambda": lam, "model.shared_layers": b,
                            "objective": 20 + 5 * np.log10(lam) + 0.01 * b})
     res = tables.Results(pd.DataFrame(), trials, "fid", "min", "best", ["fid"], list(SEARCH_KEYS))
-    data = importance.plot_importance(res, SEARCH, tmp_path / "importance.png")
-    assert png(tmp_path / "importance.png") and data["configurations"] == 16
+    data = importance.importances(res, SEARCH)
+    assert data["configurations"] == 16
     imp = data["importances"]
     assert imp["loss.sharing_lambda"] > 0.9 > imp["model.shared_layers"]
     assert importance.importances(res, SEARCH) == data  # seeded
