@@ -5,8 +5,7 @@
     losses.py     L_x, L_h, L_gan (eq. 3, 9, 10) and the critics' WGAN-GP losses
     trainer.py    PPGNTrainer: the Task (gansweep.task) that trains G and the critics
     sampler.py    MALA-approx (eq. 8): class-conditional samples from h-space
-    presets.py    Vanilla PPGN-h, PPGN-h-D_fc1 (adv / full / no L_gan), -combined, -random
-    checks.py     config cross-checks for model.arch = ppgn
 
-Its presets are gansweep/config/presets/ppgn.py and its config checks config/checks.py.
+Its presets (Vanilla PPGN-h, PPGN-h-D_fc1 adv / full / no L_gan, -combined, -random) are
+gansweep/config/presets/ppgn.py, and its config checks are in gansweep/config/checks.py.
 """
