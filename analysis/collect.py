@@ -24,7 +24,8 @@ from analysis.experiment import Eval, Experiment, Trial, read_experiment
 from gansweep.metrics import registry
 from gansweep.sweep.storage import Location
 
-EVALS_FILE, TRIALS_FILE = "evals.parquet", "trials.parquet"
+EVALS_FILE, TRIALS_FILE, TRAIN_FILE = "evals.parquet", "trials.parquet", "train.parquet"
+TRAIN_FIXED = ("kind", "iteration", "time", "epoch")  # metrics.jsonl keys that are no scalar
 
 IDENTITY = {"experiment": pa.string(), "trial_id": pa.string(), "config_id": pa.int64(),
             "replicate": pa.int64(), "seed": pa.int64(), "model": pa.string(), "dataset": pa.string()}
@@ -41,7 +42,6 @@ def collect(experiments: list[str], out: str | None = None,
     (OUT, evals, trials). OUT defaults to the first experiment's analysis/ directory.
     Evaluations of one metric under different protocols are refused (IncomparableScores),
     or with `split_protocols` kept apart as one labelled metric per protocol."""
-    from analysis.train_table import TRAIN_FILE, build_train_table
 
     exps = read_all(experiments)
     evals, trials = build_tables(exps, split_protocols)
@@ -171,3 +171,35 @@ def write_parquet(t: pa.Table, where: Location, name: str) -> None:
 def read_parquet(where: Location, name: str) -> pd.DataFrame:
     with where.fs.open_input_file(where.join(name)) as f:
         return pq.read_table(f).to_pandas()
+
+
+def build_train_table(exps: list[Experiment]) -> pa.Table:
+    """train.parquet: every training scalar of every trial (losses, the Wasserstein estimate,
+    gradient norms, D's outputs, the depth study's failure signals), one row per logged
+    iteration, identity columns as in evals.parquet, then `iteration`, `time_s`, `epoch`
+    and one float64 column per scalar (null where a trial did not log it)."""
+    scalars = sorted({k for x in exps for t in x.trials for r in t.train
+                      for k, v in r.items() if k not in TRAIN_FIXED and _number(v)})
+    rows = []
+    for x in exps:
+        for t in sorted(x.trials, key=lambda t: (t.config_id is None, t.config_id or 0,
+                                                  t.replicate or 0, t.trial_id)):
+            ident = identity(x, t)
+            last: dict[int, dict] = {}  # a line repeated after a resume keeps its last copy
+            for r in t.train:
+                last[r["iteration"]] = r
+            for it in sorted(last):
+                r = last[it]
+                rows.append({**ident, "iteration": it, "time_s": _float(r.get("time")),
+                             "epoch": _float(r.get("epoch")),
+                             **{k: _float(r.get(k)) for k in scalars}})
+    types = {**EVAL_FIXED, **{k: pa.float64() for k in scalars}}
+    return table(rows, types, [])
+
+
+def _float(v):  # NaN and infinities as null, as every table here
+    return float(v) if _number(v) and math.isfinite(v) else None
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)

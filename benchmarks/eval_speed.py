@@ -63,6 +63,7 @@ def make_generator(device):
 
 
 def bench_ours(n: int, batch: int, weights: Path, device, cache_dir: Path):
+    from gansweep.config import override
     from gansweep.metrics.evaluator import Evaluator
 
     cfg, G = make_generator(device)

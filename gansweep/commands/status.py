@@ -38,7 +38,7 @@ def main(args) -> int:
 
 def show(where, resolved: dict, args, out=None) -> bool:
     """Print the view once; True when no trial is left to run."""
-    from gansweep.sweep.ledger import format_table
+    from gansweep.sweep.progress import format_table
     from gansweep.sweep.progress import format_progress, progress_json
     from gansweep.sweep.storage import TRIALS_FILE
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import math
 import time
 
-from gansweep.sweep.ledger import format_table
+from gansweep.metrics import registry
 
 STATES = ("pending", "running", "retrying", "finished", "stopped", "diverged", "errored")
 DONE = ("finished", "stopped", "diverged", "errored")
@@ -97,6 +97,36 @@ def _table(briefs: list[dict], trials: dict, metric: str) -> str:
 def _brief(e: dict) -> dict:
     return {k: e.get(k) for k in ("trial_id", "config_id", "replicate", "state", "iteration",
                                   "best", "best_iteration", "error", "params")}
+
+
+def format_table(trials: dict, metric: str) -> str:
+    """One line per trial: id, config/replicate, state, iteration, best metric, the latest
+    FID/IS-like values, the sampled params (short), and the last error."""
+    if not trials:
+        return "(no trials yet)"
+    entries = sorted(trials.values(), key=lambda e: (e["config_id"] is None, e["config_id"] or 0,
+                                                      e["replicate"], e["trial_id"]))
+    shown = sorted({k for e in entries for k in e["metrics"]
+                    if registry.shown(k) and k != metric})[:4]
+    rungs = any(e.get("rung") for e in entries)
+    head = ["trial", "cfg/rep", "state", "iter", f"best {metric}", *shown, "params",
+            *(["last rung"] if rungs else [])]
+    rows = [head]
+    for e in entries:
+        params = " ".join(f"{k.split('.')[-1]}={_fmt(v)}" for k, v in sorted(e["params"].items()))
+        row = [e["trial_id"], f"{e['config_id']}/{e['replicate']}", e["state"],
+               _fmt(e["iteration"]), _fmt(e["best"]), *(_fmt(e["metrics"].get(k)) for k in shown),
+               params, *([e.get("rung") or "-"] if rungs else [])]
+        rows.append(row)
+    widths = [max(len(str(r[i])) for r in rows) for i in range(len(head))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in rows]
+    counts: dict[str, int] = {}
+    for e in entries:
+        counts[e["state"]] = counts.get(e["state"], 0) + 1
+    lines.append(", ".join(f"{n} {s}" for s, n in sorted(counts.items())))
+    errors = [f"  {e['trial_id']}: {e['error']}" for e in entries
+              if e["error"] and e["state"] in ("errored", "retrying", "diverged")]
+    return "\n".join(lines + (["last errors:"] + errors if errors else []))
 
 
 def _finite(v) -> bool:

@@ -62,9 +62,15 @@ def trainable(config: dict) -> None:
                             checkpoint=tune.Checkpoint.from_directory(d))
 
 
+def this_trainable(spec):
+    """What gansweep's sweep driver trains instead of the GAN (tuner._trainable's stand-in)."""
+    return tune.with_resources(trainable, {"cpu": spec.cpu})
+
+
 def with_this_trainable() -> None:
-    """gansweep's sweep driver, training this trainable instead of the GAN."""
-    tuner._trainable = lambda spec: tune.with_resources(trainable, {"cpu": spec.cpu})
+    """For this file's own driver process only: a test patches tuner._trainable with
+    `this_trainable` through monkeypatch, so later tests get the GAN back."""
+    tuner._trainable = this_trainable
 
 
 if __name__ == "__main__":  # synthetic.py run|resume ADDRESS EXPERIMENT [SPEC_JSON EXTRA_JSON]

@@ -24,6 +24,7 @@ from gansweep.sweep.scheduler import RUNGS_FILE
 from gansweep.sweep.spec import parse_spec
 from gansweep.sweep.storage import TRIALS_FILE, Location
 from gansweep.sweep.study import load_study
+from gansweep.sweep import tuner
 from gansweep.sweep.tuner import run_sweep
 
 from . import synthetic
@@ -41,8 +42,10 @@ SPEC = {"name": "luck", "model": "WGAN", "data": {"name": "digits"}, "iterations
 def local_ray():
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     cloudpickle.register_pickle_by_value(synthetic)  # Ray's workers need not import tests/
-    synthetic.with_this_trainable()
-    yield
+    with pytest.MonkeyPatch.context() as patch:  # undone after the module: later sweeps train GANs
+        patch.setattr(tuner, "_trainable", synthetic.this_trainable)
+        yield
+    cloudpickle.unregister_pickle_by_value(synthetic)
     ray.shutdown()
 
 
