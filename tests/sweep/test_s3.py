@@ -227,3 +227,37 @@ def test_a_judge_trained_by_one_process_is_read_by_another_from_the_bucket(s3, m
     ext = domain.load_domain_extractor("digits", uri, data=(xtr[:256], ytr[:256], xte[:64], yte[:64]),
                                        spec=spec)
     assert ext.weights_sha256 == first.stdout.strip().splitlines()[-1]
+
+
+def test_a_two_node_cluster_shares_only_the_bucket(s3, tmp_path):
+    """Two Ray nodes (ray.cluster_utils) and no shared disk: trials on both nodes write
+    results, checkpoints and the metric cache to the bucket, and score with one judge."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    spec_file = tmp_path / "tiny.yaml"
+    spec_file.write_text(yaml.safe_dump({**TINY, "name": "two-nodes", "iterations": 12}))
+    where = Location(f"{s3}/cluster").child("two-nodes")
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        done = gansweep("run", str(spec_file), "--address", cluster.address,
+                        "--storage", f"{s3}/cluster", "--progress-every", "600")
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+    entries = list(ledger(where).values())
+    assert [e["state"] for e in entries] == ["finished", "finished"]
+    trial_dirs = [d for d in where.subdirs() if where.exists(f"{d}/params.json")]
+    nodes = {r["node_id"] for d in trial_dirs for r in results(where, d)}
+    assert len(nodes) == 2  # 1 CPU per node, 2 trials at once: one on each
+    assert all(checkpoints(where, d) for d in trial_dirs)
+    assert [n for n in where.child(CACHE_DIR).listdir() if n.startswith("digits-train-")]
+    judges = {}
+    for d in trial_dirs:
+        for metric, prov in where.read_json(f"{d}/provenance.json").items():
+            judges.setdefault(metric, set()).add(prov["weights_sha256"])
+    assert judges and all(len(h) == 1 for h in judges.values()), judges
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.yaml"]  # nothing on a local disk
