@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+import tempfile
+from pathlib import Path
 
 from gansweep.commands.args import bounded_int, device_arg
 from gansweep.config import override
@@ -21,7 +23,8 @@ from gansweep.metrics.inception import InceptionWeightsMissing
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("path", help="run directory (newest checkpoint) or checkpoint file")
+    parser.add_argument("path", help="run directory (newest checkpoint) or checkpoint file; a "
+                        "checkpoint file or a Ray checkpoint directory may be a URI (s3://...)")
     parser.add_argument("--samples", type=bounded_int(1, MAX_SAMPLES), default=None,
                         help="generated samples (default: the run's eval.samples)")
     parser.add_argument("--seed", type=bounded_int(0, MAX_SEED), default=0,
@@ -42,7 +45,8 @@ def main(args: argparse.Namespace) -> int:
         print(f"gansweep eval: --seed {EVAL_Z_SEED} is the training evaluations' latent set; "
               "fresh samples need another seed", file=sys.stderr)
         return 2
-    trainer = load_trainer(args.path, device=args.device)
+    with tempfile.TemporaryDirectory(prefix="gansweep-eval-") as scratch:
+        trainer = load_trainer(fetch(args.path, Path(scratch)), device=args.device)
     if not isinstance(trainer, GenerativeTask):
         print(f"gansweep eval: {args.path} holds no generator", file=sys.stderr)
         return 2
@@ -63,3 +67,31 @@ def main(args: argparse.Namespace) -> int:
                       "samples": evaluator.samples, "metrics": metrics,
                       "provenance": evaluator.provenance(), "seconds": evaluator.last_timings}))
     return 0
+
+
+def fetch(path: str, scratch: Path) -> str | Path:
+    """A checkpoint on the local disk: `path` itself, or for a URI (an experiment in s3://)
+    the checkpoint file, or a Ray checkpoint directory's newest ckpt-*.pt, copied into
+    `scratch` with its digest (which load_trainer checks)."""
+    if "://" not in path:
+        return path
+    import pyarrow.fs as pafs
+
+    from gansweep.checkpoint import DIGEST_SUFFIX
+    from gansweep.location import Location
+
+    parent, name = path.rstrip("/").rsplit("/", 1)
+    where = Location(parent)
+    if where.fs.get_file_info(where.join(name)).type == pafs.FileType.Directory:
+        where, names = where.child(name), where.child(name).listdir()  # a checkpoint directory
+        ckpts = sorted((n for n in names if n.startswith("ckpt-") and n.endswith(".pt")),
+                       key=lambda n: int(n[5:-3]) if n[5:-3].isdigit() else -1)
+        if not ckpts:
+            return path  # load_trainer names what is missing
+        name = ckpts[-1]
+    if not where.exists(name):
+        return path
+    local = where.download(name, scratch / name)
+    if where.exists(name + DIGEST_SUFFIX):
+        where.download(name + DIGEST_SUFFIX, scratch / (name + DIGEST_SUFFIX))
+    return local

@@ -1,0 +1,263 @@
+"""The cloud path (issue 16): a sweep whose only storage is an S3 bucket.
+
+moto's S3 server runs on 127.0.0.1 on a free port for this module and is stopped at its end;
+pyarrow (gansweep's Location, Ray Tune's storage) reaches it through AWS_ENDPOINT_URL, set
+before any Ray process starts so that every worker inherits it. Against s3://BUCKET/exp the
+CLI runs a sweep, is killed, resumes, and then status, collect, report and eval read the
+experiment from the bucket. Nothing is written outside tmp_path and the bucket.
+"""
+
+import json
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gansweep.models.families import smoke_config
+from gansweep.sweep.storage import CACHE_DIR, TRIALS_FILE, Location
+
+pytest.importorskip("moto.server", reason="moto[server] (the test extra) is not installed")
+pytestmark = pytest.mark.slow
+REPO = Path(__file__).parents[2]
+BUCKET = "gansweep-test"
+TINY = {"name": "tiny", "model": "AC-WGAN.a", "data": {"name": "digits"},
+        "config": {**smoke_config(), "train.log_every": 2}, "iterations": 120, "eval_every": 6,
+        "metric": "fid_digits", "search": {"optim.lr_d": {"loguniform": [1e-4, 1e-3]}},
+        "num_samples": 1, "replicates": 2, "max_failures": 3, "resources": {"cpu": 1}}
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def s3():
+    """s3://BUCKET on a moto server on 127.0.0.1; the AWS variables point every process at it."""
+    from moto.server import ThreadedMotoServer
+
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
+    port = free_port()
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+    server.start()
+    with pytest.MonkeyPatch.context() as mp:
+        for var, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
+                           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                           "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+                           # never ask a cloud metadata service for credentials or a region
+                           "AWS_EC2_METADATA_DISABLED": "true"}.items():
+            mp.setenv(var, value)
+        import pyarrow.fs as pafs
+        pafs.S3FileSystem(endpoint_override=f"http://127.0.0.1:{port}", region="us-east-1",
+                          access_key="testing", secret_key="testing",
+                          allow_bucket_creation=True).create_dir(BUCKET)
+        try:
+            yield f"s3://{BUCKET}"
+        finally:
+            server.stop()
+
+
+def gansweep(*argv, timeout=600, **kw):
+    return subprocess.run([sys.executable, "-m", "gansweep.cli", *argv], cwd=REPO,
+                          capture_output=True, text=True, timeout=timeout, **kw)
+
+
+def ledger(where: Location) -> dict:
+    try:
+        return where.read_json(TRIALS_FILE, {}) or {}
+    except (json.JSONDecodeError, OSError):  # being replaced right now
+        return {}
+
+
+def checkpoints(where: Location, trial_dir: str) -> list[str]:
+    trial = where.child(trial_dir)
+    return [d for d in trial.subdirs() if d.startswith("checkpoint_")]
+
+
+def results(where: Location, trial_dir: str) -> list[dict]:
+    """A trial's reports as Ray's result.json in the bucket holds them."""
+    if not where.exists(f"{trial_dir}/result.json"):
+        return []
+    return [json.loads(line) for line in where.read_text(f"{trial_dir}/result.json").splitlines()
+            if line.strip()]
+
+
+def test_location_round_trip_on_s3(s3):
+    where = Location(f"{s3}/roundtrip").child("a")
+    where.write_json("x/y.json", {"k": 1})
+    assert where.read_json("x/y.json") == {"k": 1}
+    assert where.listdir() == ["x"] and where.subdirs() == ["x"]
+    assert not where.is_local
+
+
+def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path):
+    spec_file = tmp_path / "tiny.yaml"
+    spec_file.write_text(yaml.safe_dump(TINY))
+    storage = f"{s3}/exp"
+    where = Location(storage).child("tiny")
+    env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1", "PYTHONUNBUFFERED": "1"}
+    log = (tmp_path / "run.log").open("w")
+    driver = subprocess.Popen([sys.executable, "-m", "gansweep.cli", "run", str(spec_file),
+                               "--storage", storage, "--progress-every", "2"], cwd=REPO, env=env,
+                              stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    # Kill the driver once a trial is a few checkpoints in (Ray's experiment state, which
+    # names the checkpoint to restore, is synced to the bucket every second) and none has
+    # finished.
+    at_kill = {}
+    try:
+        end = time.monotonic() + 300
+        while time.monotonic() < end:
+            assert driver.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
+            entries = ledger(where)
+            if (entries and all(e["state"] != "finished" for e in entries.values())
+                    and any((e.get("iteration") or 0) >= 4 * TINY["eval_every"] for e in entries.values())):
+                time.sleep(2)
+                at_kill = {d: checkpoints(where, d) for d in where.subdirs()
+                           if d != CACHE_DIR and where.exists(f"{d}/params.json")}
+                if any(at_kill.values()):
+                    break
+            time.sleep(1)
+        else:
+            pytest.fail("no checkpoint in the bucket within 300 s:\n"
+                        + (tmp_path / "run.log").read_text()[-3000:])
+    finally:
+        os.killpg(driver.pid, signal.SIGKILL)
+        driver.wait()
+        log.close()
+    assert not any(e["state"] == "finished" for e in ledger(where).values())
+
+    resumed = gansweep("resume", where.uri, env=env)
+    assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    entries = list(ledger(where).values())
+    assert [e["state"] for e in entries] == ["finished", "finished"]
+    assert all(e["iteration"] == TINY["iterations"] for e in entries)
+    (tmp_path / "resume.log").write_text(resumed.stdout + resumed.stderr)
+
+    # Checkpoints restored from the bucket: the driver that wrote them is gone, with its
+    # Ray session; an unfinished trial that had one continued from it, not from iteration 0.
+    had = {d for d, c in at_kill.items() if c}
+    restarts = {d: [r for r in results(where, d) if r.get("iterations_since_restore") == 1]
+                for d in had}
+    assert had and all(any(r["iteration"] > TINY["eval_every"] for r in rs)
+                       for rs in restarts.values()), (at_kill, {
+        d: [(r["iteration"], r.get("iterations_since_restore")) for r in results(where, d)] for d in had})
+    assert "from checkpoint: Checkpoint(filesystem=s3" in resumed.stdout + resumed.stderr
+
+    status = gansweep("status", where.uri, env=env)
+    assert status.returncode == 0, status.stderr[-3000:]
+    assert "finished" in status.stdout
+
+    # The metric cache is the bucket's: real statistics written once, read by every trial.
+    cache = where.child(CACHE_DIR)
+    entries = cache.listdir()
+    stats = [n for n in entries if n.startswith("digits-train-") and n.endswith(".npz")]
+    assert stats, entries
+    assert not [n for n in entries if n.endswith((".lease", ".lock", ".tmp"))], entries
+    judges = {}
+    for d in at_kill:
+        for metric, prov in where.read_json(f"{d}/provenance.json").items():
+            judges.setdefault(metric, set()).add(prov["weights_sha256"])
+    assert judges and all(len(h) == 1 for h in judges.values()), judges
+
+    collected = gansweep("collect", where.uri, env=env)
+    assert collected.returncode == 0, collected.stderr[-3000:]
+    import pyarrow.parquet as pq
+    trials = pq.read_table(where.join("analysis/trials.parquet"), filesystem=where.fs)
+    assert trials.num_rows == 2 and set(trials.column("state").to_pylist()) == {"finished"}
+    assert where.exists("analysis/evals.parquet") and where.exists("analysis/train.parquet")
+
+    reported = gansweep("report", where.uri, env=env)
+    assert reported.returncode == 0, reported.stderr[-3000:]
+    assert where.exists("report/report.html") and where.exists("report/report.md")
+
+    # eval of a checkpoint in the bucket scores with the statistics cached there.
+    before = {n: cache.fs.get_file_info(cache.join(n)).mtime for n in stats}
+    trial = sorted(at_kill)[0]
+    newest = checkpoints(where, trial)[-1]
+    scored = gansweep("eval", f"{where.uri}/{trial}/{newest}", "--seed", "1", env=env)
+    assert scored.returncode == 0, scored.stderr[-3000:]
+    line = json.loads(scored.stdout.strip().splitlines()[-1])
+    assert line["iteration"] == TINY["iterations"] and "fid_digits" in line["metrics"]
+    assert {m: {p["weights_sha256"]} for m, p in line["provenance"].items() if m in judges} == \
+        {m: h for m, h in judges.items() if m in line["provenance"]}
+    assert cache.listdir() == entries  # nothing recomputed, nothing new
+    assert {n: cache.fs.get_file_info(cache.join(n)).mtime for n in stats} == before
+
+
+JUDGE_SCRIPT = """
+import dataclasses, hashlib, sys
+from gansweep.metrics import domain
+spec = dataclasses.replace(domain.DOMAINS["digits"], recipe=domain.Recipe(epochs=1, batch_size=32, lr=1e-3))
+xtr, ytr, xte, yte = domain.training_data("digits")
+ext = domain.load_domain_extractor("digits", sys.argv[1], data=(xtr[:256], ytr[:256], xte[:64], yte[:64]), spec=spec)
+print(ext.weights_sha256)
+"""
+
+
+def test_a_judge_trained_by_one_process_is_read_by_another_from_the_bucket(s3, monkeypatch):
+    """A judge that ships with no package (here: trained on a subset, a recipe of one epoch)
+    is trained by the first process and written to the bucket's cache; another process finds
+    it there and never trains."""
+    import dataclasses
+
+    from gansweep.metrics import domain
+
+    uri = f"{s3}/judge/.gansweep-cache"
+    first = subprocess.run([sys.executable, "-c", JUDGE_SCRIPT, uri], cwd=REPO,
+                           capture_output=True, text=True, timeout=300)
+    assert first.returncode == 0, first.stderr[-3000:]
+    names = Location(uri).listdir()
+    assert [n for n in names if n.endswith(".pt")] == names and len(names) == 1, names
+
+    def never(*a, **k):
+        raise AssertionError("trained again: the bucket's judge was not found")
+
+    monkeypatch.setattr(domain, "train_classifier", never)
+    spec = dataclasses.replace(domain.DOMAINS["digits"],
+                               recipe=domain.Recipe(epochs=1, batch_size=32, lr=1e-3))
+    xtr, ytr, xte, yte = domain.training_data("digits")
+    ext = domain.load_domain_extractor("digits", uri, data=(xtr[:256], ytr[:256], xte[:64], yte[:64]),
+                                       spec=spec)
+    assert ext.weights_sha256 == first.stdout.strip().splitlines()[-1]
+
+
+def test_a_two_node_cluster_shares_only_the_bucket(s3, tmp_path):
+    """Two Ray nodes (ray.cluster_utils) and no shared disk: trials on both nodes write
+    results, checkpoints and the metric cache to the bucket, and score with one judge."""
+    import ray
+    from ray.cluster_utils import Cluster
+
+    spec_file = tmp_path / "tiny.yaml"
+    spec_file.write_text(yaml.safe_dump({**TINY, "name": "two-nodes", "iterations": 12}))
+    where = Location(f"{s3}/cluster").child("two-nodes")
+    cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
+    try:
+        cluster.add_node(num_cpus=1)
+        cluster.wait_for_nodes()
+        done = gansweep("run", str(spec_file), "--address", cluster.address,
+                        "--storage", f"{s3}/cluster", "--progress-every", "600")
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    finally:
+        ray.shutdown()
+        cluster.shutdown()
+    entries = list(ledger(where).values())
+    assert [e["state"] for e in entries] == ["finished", "finished"]
+    trial_dirs = [d for d in where.subdirs() if where.exists(f"{d}/params.json")]
+    nodes = {r["node_id"] for d in trial_dirs for r in results(where, d)}
+    assert len(nodes) == 2  # 1 CPU per node, 2 trials at once: one on each
+    assert all(checkpoints(where, d) for d in trial_dirs)
+    assert [n for n in where.child(CACHE_DIR).listdir() if n.startswith("digits-train-")]
+    judges = {}
+    for d in trial_dirs:
+        for metric, prov in where.read_json(f"{d}/provenance.json").items():
+            judges.setdefault(metric, set()).add(prov["weights_sha256"])
+    assert judges and all(len(h) == 1 for h in judges.values()), judges
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tiny.yaml"]  # nothing on a local disk
