@@ -56,9 +56,16 @@ def in_process(tmp: Path) -> dict:
     from gansweep.sweep.storage import Location
     from gansweep.sweep.tuner import run_sweep
 
+    import ray
+
     spec = smoke_test(load_spec(SPEC))
+    started = not ray.is_initialized()  # run_sweep starts a local Ray: stop what it started
     t = time.perf_counter()
-    run_sweep(spec, Location(tmp).child("bench"), progress_every_s=3600)
+    try:
+        run_sweep(spec, Location(tmp).child("bench"), progress_every_s=3600)
+    finally:
+        if started:
+            ray.shutdown()
     wall = time.perf_counter() - t
     trials = trial_overheads(tmp / "bench")
     parallel = min(spec.trials, os.cpu_count() or 1)

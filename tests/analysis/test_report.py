@@ -98,7 +98,7 @@ def test_html_opens_in_chromium(fx, tmp_path):
     out = Path(report(str(fx), str(tmp_path / "report")))
     seen = open_in_chromium(out / "report.html", tmp_path)
     assert seen["errors"] == []
-    assert len(seen["widths"]) == len(markdown_images(out / "report.md")) == 6
+    assert len(seen["widths"]) == len(markdown_images(out / "report.md")) == 8
     assert all(w > 0 for w in seen["widths"])
 
 

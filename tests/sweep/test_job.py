@@ -80,8 +80,14 @@ def test_sweep_submitted_as_a_ray_job(head, tmp_path):
              sys.executable, "-m", "gansweep.cli", "run", str(REPO / "sweeps" / "quickstart.yaml"),
              "--smoke-test", "--storage", str(storage), "--progress-every", "600"]
     env = {**os.environ, "PYTHONPATH": str(REPO), "RAY_AUTH_MODE": "disabled"}
-    submitted = subprocess.run(entry, env=env, capture_output=True, text=True, timeout=120)
-    assert submitted.returncode == 0, submitted.stdout + submitted.stderr
+    deadline = time.monotonic() + 180
+    while True:  # the head's job agent comes up a while after its dashboard answers
+        submitted = subprocess.run(entry, env=env, capture_output=True, text=True, timeout=120)
+        output = submitted.stdout + submitted.stderr
+        if submitted.returncode == 0 or "No available agent" not in output or time.monotonic() > deadline:
+            break
+        time.sleep(3)
+    assert submitted.returncode == 0, output
     deadline = time.monotonic() + 420
     while str(client.get_job_status("gansweep-smoke")) not in ("SUCCEEDED", "FAILED", "STOPPED"):
         assert time.monotonic() < deadline, client.get_job_logs("gansweep-smoke")
