@@ -63,10 +63,10 @@ def in_process(tmp: Path) -> dict:
     t = time.perf_counter()
     try:
         run_sweep(spec, Location(tmp).child("bench"), progress_every_s=3600)
+        wall = time.perf_counter() - t
     finally:
         if started:
             ray.shutdown()
-    wall = time.perf_counter() - t
     trials = trial_overheads(tmp / "bench")
     parallel = min(spec.trials, os.cpu_count() or 1)
     work = sum(r["train_and_eval_s"] for r in trials)
