@@ -62,6 +62,16 @@ def trainable(config: dict) -> None:
                             checkpoint=tune.Checkpoint.from_directory(d))
 
 
+def wait(condition, timeout: float) -> None:
+    """Poll `condition` until it holds, or raise after `timeout` seconds."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if condition():
+            return
+        time.sleep(0.2)
+    raise TimeoutError(f"waited {timeout} s")
+
+
 def this_trainable(spec):
     """What gansweep's sweep driver trains instead of the GAN (tuner._trainable's stand-in)."""
     return tune.with_resources(trainable, {"cpu": spec.cpu})

@@ -109,8 +109,8 @@ def test_a_driver_killed_while_a_replicate_waits_at_a_rung_resumes_correctly(tmp
         proc = subprocess.Popen(driver, env=env, stdout=subprocess.DEVNULL,
                                 stderr=subprocess.DEVNULL, start_new_session=True)
         try:
-            synthetic_wait(lambda: rungs(where).get("waiting"), 120)
-            synthetic_wait(lambda: glob.glob(os.path.join(where.path, "experiment_state-*")), 30)
+            synthetic.wait(lambda: rungs(where).get("waiting"), 120)
+            synthetic.wait(lambda: glob.glob(os.path.join(where.path, "experiment_state-*")), 30)
             time.sleep(2)  # a Tune snapshot with the replicate paused at its rung
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
@@ -144,10 +144,3 @@ def rungs(where: Location) -> dict:
     return json.loads(where.read_text(RUNGS_FILE)) if where.exists(RUNGS_FILE) else {}
 
 
-def synthetic_wait(condition, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"waited {timeout} s")

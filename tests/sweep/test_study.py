@@ -7,7 +7,6 @@ import pickle
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -135,7 +134,7 @@ def test_a_killed_driver_resumes_to_a_study_without_duplicated_or_lost_trials(tm
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         try:
-            wait(lambda: (logs / "2-0.jsonl").exists() or (logs / "2-1.jsonl").exists(), 180)
+            synthetic.wait(lambda: (logs / "2-0.jsonl").exists() or (logs / "2-1.jsonl").exists(), 180)
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -157,10 +156,3 @@ def test_a_killed_driver_resumes_to_a_study_without_duplicated_or_lost_trials(tm
         assert t.intermediate_values == pytest.approx({i: mean(i) for i in range(2, 19, 2)})
 
 
-def wait(condition, timeout):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if condition():
-            return
-        time.sleep(0.2)
-    raise TimeoutError(f"waited {timeout} s")
