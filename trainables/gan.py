@@ -22,7 +22,7 @@ from ray import tune
 
 from gansweep.checkpoint import DIGEST_SUFFIX
 from gansweep.run import run_training
-from gansweep.sweep.searcher import OBJECTIVE
+from gansweep.sweep.searcher import CHECKPOINT_SCORE, OBJECTIVE
 from gansweep.sweep.spec import trial_config
 from gansweep.tmpdirs import owned_tempdir
 from trainables.curves import TrialCurves
@@ -35,6 +35,7 @@ class Objective:
 
     def __init__(self, metric: str, mode: str, optimize: str, best: float | None = None):
         self.metric, self.mode, self.optimize, self.best = metric, mode, optimize, best
+        self.last: float | None = None  # the last evaluation's value (non-finite: the worst)
 
     @property
     def worst(self) -> float:
@@ -49,7 +50,14 @@ class Objective:
             value = self.worst
         better = min if self.mode == "min" else max
         self.best = value if self.best is None else better(self.best, value)
+        self.last = value
         return self.best if self.optimize == "best" else value
+
+    def scores(self, metrics: dict) -> dict:
+        """The keys of an evaluation's report that Ray acts on: the objective (searcher and
+        scheduler) and the checkpoint's own score (which checkpoints are kept)."""
+        value = self.update(metrics)
+        return {OBJECTIVE: value, CHECKPOINT_SCORE: self.last}
 
 
 def train_trial(config: dict) -> None:
@@ -87,7 +95,7 @@ def train_trial(config: dict) -> None:
 
         def report(iteration: int, metrics: dict, path: Path) -> None:
             curves.eval(iteration, metrics)
-            value = objective.update(metrics)
+            scores = objective.scores(metrics)
             d = owned_tempdir("report", watch=False)  # a kill leaves it to the next sweep
             try:
                 _link_or_copy(path, d / path.name)
@@ -97,7 +105,7 @@ def train_trial(config: dict) -> None:
                     shutil.copy2(work / "provenance.json", d / "provenance.json")
                 (d / OBJECTIVE_STATE).write_text(json.dumps({"best": objective.best}))
                 # budget: this trial's own iterations (epoch budgets differ per configuration)
-                tune.report({"iteration": iteration, OBJECTIVE: value, "diverged": False,
+                tune.report({"iteration": iteration, **scores, "diverged": False,
                              "node_id": node, "budget": cfg.train.iterations, **metrics},
                             checkpoint=tune.Checkpoint.from_directory(d))
             finally:

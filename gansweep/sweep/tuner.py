@@ -119,7 +119,7 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
     from gansweep.sweep.ledger import Ledger
     from gansweep.sweep.loggers import logger_callbacks
     from gansweep.sweep.scheduler import ReplicatedASHA
-    from gansweep.sweep.searcher import OBJECTIVE, ReplicatedOptunaSearch
+    from gansweep.sweep.searcher import CHECKPOINT_SCORE, OBJECTIVE, ReplicatedOptunaSearch
 
     ledger = Ledger(where, spec.metric, spec.mode, spec.iterations, every_s=progress_every_s,
                     expected=spec.trials)
@@ -149,7 +149,7 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
             name=os.path.basename(where.path), storage_path=storage_path,
             failure_config=tune.FailureConfig(max_failures=spec.max_failures),
             checkpoint_config=tune.CheckpointConfig(
-                num_to_keep=spec.keep_checkpoints, checkpoint_score_attribute=OBJECTIVE,
+                num_to_keep=spec.keep_checkpoints, checkpoint_score_attribute=CHECKPOINT_SCORE,
                 checkpoint_score_order=spec.mode),
             sync_config=tune.SyncConfig(sync_artifacts=True),
             callbacks=[ledger, *_result_loggers(),
