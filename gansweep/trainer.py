@@ -103,7 +103,10 @@ class Trainer:
         self._picked: tuple[int, int] | None = None  # (k, classifier) drawn for iteration k
         self.iteration = 0
         self._scalars: dict[str, torch.Tensor] = {}
-        self._evaluator = None
+        self._evaluator = None  # built at the first evaluation; its metrics are checked now
+        if cfg.eval.every and not self.dataset.is_points:
+            from gansweep.metrics.evaluator import select_metrics
+            select_metrics(cfg, self.conditional, cfg.eval.samples, cfg.eval.inception_weights)
         self.loss_window = LossWindow(t.loss_window, self.device) if t.loss_window else None
         self.phases = [Phase("D", self._critic_step, repeats=lambda k: critic_steps(cfg.train, k)),
                        Phase("G", self._generator_step)]

@@ -125,6 +125,13 @@ def test_missing_inception_weights_is_a_message(tmp_path, capsys):
     assert code == 2 and "Inception weights not found" in err
 
 
+def test_label_metrics_of_an_unconditional_model_fail_before_training(tmp_path, capsys):
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump({**TINY, "eval": {"every": 1, "metrics": ["cond_acc"]}}))
+    code, err = run_cli(tmp_path, capsys, ["train", str(path), "--out", str(tmp_path / "run")])
+    assert code == 2 and "eval.metrics: cond_acc need a class-conditional generator" in err
+
+
 def test_resume_with_another_config_is_a_message(tmp_path, capsys):
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(TINY))
@@ -150,6 +157,14 @@ SPEC_CASES = {
     "config_scalar_section": ({**SPEC, "config": {"train": 5}}, "config.train: expected a mapping"),
     "config_conflict": ({**SPEC, "config": {"model": "GAN", "model.width": 4}}, "config.model"),
     "unhashable_preset": ({**SPEC, "search": {"model": {"choice": [["WGAN"]]}}}, "expected a preset name"),
+    # Label metrics for a grid with an unconditional model: its trials would have failed at
+    # their first evaluation (the WGAN-variants sweep, issue 18).
+    "label_metric_unconditional": ({**SPEC, "search": {"model": {"grid": ["WGAN", "AC-WGAN.a"]}},
+                                    "searcher": "grid", "config": {"eval.metrics": ["fid_digits", "cond_acc"]}},
+                                   "config.eval.metrics: cond_acc need a class-conditional generator, "
+                                   "and WGAN has none"),
+    "label_objective_unconditional": ({**SPEC, "metric": "intra_fid_digits"},
+                                      "metric: intra_fid_digits need a class-conditional generator"),
 }
 
 

@@ -30,6 +30,7 @@ import warnings
 
 import torch
 
+from gansweep.config import ConfigError
 from gansweep.latent import sample_latents
 from gansweep.metrics import cache, conditional as cond, registry
 from gansweep.metrics.base import METRICS_VERSION, FeatureExtractor, quantize
@@ -57,6 +58,34 @@ def default_metrics(dataset: str, conditional: bool, inception: bool) -> list[st
     if dataset == "mnist":  # the MNIST DCGAN report judges its MNIST GANs by the LeNet (section 3)
         names += ["is_lenet"] + (["acc_lenet"] if conditional else [])
     return names + ["nn_ratio"]
+
+
+def select_metrics(cfg, conditional: bool, samples: int, weights) -> list[str]:
+    """The metrics an evaluation computes: cfg.eval.metrics, or every one that applies when
+    it is empty. A request that cannot be met is a ConfigError (the trainer asks at
+    construction, so a run fails before training, not at its first evaluation)."""
+    requested, dataset = list(cfg.eval.metrics), cfg.data.name
+    known = registry.requestable(dataset)
+    bad = [m for m in requested if m not in known]
+    if bad:
+        raise ConfigError([f"eval.metrics: unknown {bad}; known for {dataset}: {', '.join(known)}"])
+    if not requested:
+        chosen = default_metrics(dataset, conditional, weights_available(weights))
+        # IS needs a sample per split; a toy evaluation just goes without it.
+        return [m for m in chosen if not (m.startswith("is") and samples < SPLITS)]
+    if registry.needs_inception(requested):
+        resolve_weights(weights)  # the one clear error, now rather than at iteration 2000
+    if any(m.startswith("is") for m in requested) and samples < SPLITS:
+        raise ConfigError([f"eval.samples: the Inception Score needs >= {SPLITS} samples "
+                           f"(one per split), got {samples}"])
+    needs_cond = [m for m in requested if "labels" in registry.lookup(m).needs]
+    if needs_cond and not conditional:
+        raise ConfigError([f"eval.metrics: {', '.join(needs_cond)} need a class-conditional "
+                           "generator (model.g_cond), and this model has none"])
+    if "aug_gain" in requested and cfg.eval.aug_generated > samples:
+        raise ConfigError([f"eval.aug_generated: must be <= the {samples} generated samples "
+                           f"per evaluation, got {cfg.eval.aug_generated}"])
+    return requested
 
 
 def fixed_latents(n: int, z_dim: int, num_classes: int, seed: int = EVAL_Z_SEED,
@@ -130,27 +159,7 @@ class Evaluator:
     # --- setup -------------------------------------------------------------------------------
 
     def _select(self, requested: list[str], weights) -> list[str]:
-        known = registry.requestable(self.dataset)
-        bad = [m for m in requested if m not in known]
-        if bad:
-            raise ValueError(f"eval.metrics: unknown {bad}; known for {self.dataset}: {', '.join(known)}")
-        if not requested:
-            chosen = default_metrics(self.dataset, self.conditional, weights_available(weights))
-            # IS needs a sample per split; a toy evaluation just goes without it.
-            return [m for m in chosen if not (m.startswith("is") and self.samples < SPLITS)]
-        if registry.needs_inception(requested):
-            resolve_weights(weights)  # the one clear error, now rather than at iteration 2000
-        if any(m.startswith("is") for m in requested) and self.samples < SPLITS:
-            raise ValueError(f"eval.samples: the Inception Score needs >= {SPLITS} samples "
-                             f"(one per split), got {self.samples}")
-        needs_cond = [m for m in requested if m in ("cond_acc", "acc_lenet", "aug_gain")
-                      or m.startswith("intra_fid")]
-        if needs_cond and not self.conditional:
-            raise ValueError(f"eval.metrics: {needs_cond} need a class-conditional generator")
-        if "aug_gain" in requested and self.cfg.eval.aug_generated > self.samples:
-            raise ValueError(f"eval.aug_generated: must be <= the {self.samples} generated samples "
-                             f"per evaluation, got {self.cfg.eval.aug_generated}")
-        return requested
+        return select_metrics(self.cfg, self.conditional, self.samples, weights)
 
     def _real_subset(self, n: int | None):
         images, labels = self.data.images, self.data.labels

@@ -210,6 +210,7 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep",
     metric = get.str("metric", "val_acc" if _is_classifier(base) else "fid")
     if base is not None:
         _check_metric(metric, mode, base, p)
+        _check_conditioning(metric, params, raw.get("model"), layers, p)
     scheduler = _scheduler(raw.get("scheduler"), iterations, eval_every, p)
     per_epoch = {"train.batch_size", "train.n_critic", "data.fraction"} & {q.key for q in params}
     if scheduler and base and base["train"]["epochs"] is not None and per_epoch:
@@ -454,6 +455,25 @@ def _check_metric(metric: str, mode: str, base: dict, p: list[str]) -> None:
     if better and better != mode:
         p.append(f"mode: {metric} is {'lower' if better == 'min' else 'higher'}-is-better; "
                  f"mode {mode} would search for the worst configurations")
+
+
+def _check_conditioning(metric: str, params: list[Param], preset: Any, layers: dict,
+                        p: list[str]) -> None:
+    """Metrics that score samples against the class asked for (cond_acc, intra_fid_D, ...)
+    need a class-conditional generator in every model the sweep trains; otherwise that
+    model's trials would fail at their first evaluation, after training up to it."""
+    presets = next((q.values for q in params if q.key == "model"), (preset,))
+    for name in presets:
+        cfg = _resolve(name, layers, "", [])  # a preset that does not resolve is reported elsewhere
+        if cfg is None or cfg["model"]["arch"] in ("ppgn", "mtl_classifier") or cfg["model"]["g_cond"] != "none":
+            continue
+        wanted = dict.fromkeys([*cfg["eval"]["metrics"], metric])
+        labelled = [m for m in wanted if "labels" in getattr(registry.lookup(m), "needs", ())]
+        if labelled:
+            where = "metric" if labelled == [metric] else "config.eval.metrics"
+            p.append(f"{where}: {', '.join(labelled)} need a class-conditional generator, and "
+                     f"{name} has none (model.g_cond: none); leave eval.metrics empty to score "
+                     "each model with the metrics that apply to it")
 
 
 def _scheduler(raw: Any, iterations: int, eval_every: int, p: list[str]) -> Scheduler | None:
