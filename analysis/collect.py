@@ -22,9 +22,11 @@ import pyarrow.parquet as pq
 from analysis import protocols, stats
 from analysis.experiment import Eval, Experiment, Trial, read_experiment
 from gansweep.metrics import registry
+from gansweep.metrics.provenance import IncomparableScores, protocol_id
 from gansweep.sweep.storage import Location
 
 EVALS_FILE, TRIALS_FILE, TRAIN_FILE = "evals.parquet", "trials.parquet", "train.parquet"
+HELDOUT = "heldout_"  # trials.parquet: heldout_<metric>, the best checkpoint on fresh latents
 TRAIN_FIXED = ("kind", "iteration", "time", "epoch")  # metrics.jsonl keys that are no scalar
 
 IDENTITY = {"experiment": pa.string(), "trial_id": pa.string(), "config_id": pa.int64(),
@@ -34,6 +36,8 @@ TRIAL_FIXED = {**IDENTITY, "state": pa.string(), "error": pa.string(), "failures
                "iteration": pa.int64(), "budget": pa.int64(), "evaluations": pa.int64(),
                "time_s": pa.float64(), "metric": pa.string(), "mode": pa.string(),
                "optimize": pa.string(), "objective": pa.float64()}
+HELDOUT_FIXED = {f"{HELDOUT}iteration": pa.int64(), f"{HELDOUT}seed": pa.int64(),
+                 f"{HELDOUT}samples": pa.int64()}
 
 
 def collect(experiments: list[str], out: str | None = None,
@@ -68,6 +72,7 @@ def build_tables(exps: list[Experiment], split_protocols: bool = False) -> tuple
                       for m in e.metrics})
     swept = sorted({q["key"] for x in exps for q in x.resolved.get("search", [])}
                    | {k for x in exps for t in x.trials for k in t.params})
+    heldout = heldout_metrics(exps)
     eval_rows, trial_rows = [], []
     for x in exps:
         for t in x.trials:
@@ -77,15 +82,47 @@ def build_tables(exps: list[Experiment], split_protocols: bool = False) -> tuple
                 eval_rows.append({**ident, "iteration": e.iteration, "epoch": e.epoch, "time_s": e.time_s,
                                   **e.metrics, **names.ids(t, e.metrics), **hp})
             summary = trial_summary(x, t, metrics, evals, names.column(t, x.metric))
-            trial_rows.append({**ident, **summary, **hp})
+            trial_rows.append({**ident, **summary, **heldout_row(t, heldout), **hp})
     eval_types = {**EVAL_FIXED, **{m: pa.float64() for m in metrics},
                   **{protocols.column(m): pa.string() for m in metrics}}
     trial_types = dict(TRIAL_FIXED)
     for m in metrics:
         trial_types.update({f"best_{m}": pa.float64(), f"best_{m}_iteration": pa.int64(),
                             f"final_{m}": pa.float64(), f"final_{m}_iteration": pa.int64()})
+    if heldout:
+        trial_types.update({**HELDOUT_FIXED, **{HELDOUT + m: pa.float64() for m in heldout}})
     evals = table(eval_rows, eval_types, swept)
     return protocols.with_metadata(evals, names.fields), table(trial_rows, trial_types, swept)
+
+
+def heldout_metrics(exps: list[Experiment]) -> list[str]:
+    """The metrics of the trials' held-out scores (`gansweep eval EXPERIMENT`). One column
+    holds one protocol: scores made with another latent seed, sample count or judge are
+    refused, as evaluations are (there is no split for them: score them again alike)."""
+    seen: dict[str, dict[str, list[str]]] = {}
+    for x in exps:
+        for t in x.trials:
+            for m, v in (t.heldout.get("metrics") or {}).items():
+                prov = (t.heldout.get("provenance") or {}).get(m)
+                if _number(v) and registry.direction(m):
+                    pid = protocol_id(prov) if isinstance(prov, dict) else "-"
+                    seen.setdefault(m, {}).setdefault(pid, []).append(f"{x.name}/{t.trial_id}")
+    mixed = [f"held-out {m}: protocols {', '.join(f'{p} ({len(ts)} trials, e.g. {ts[0]})' for p, ts in by.items())}"
+             for m, by in sorted(seen.items()) if len(by) > 1]
+    if mixed:
+        raise IncomparableScores(mixed + ["score every trial again with one `gansweep eval EXPERIMENT "
+                                          "--seed S --samples N`"],
+                                 "held-out scores of one metric were made under different protocols")
+    return sorted(seen)
+
+
+def heldout_row(t: Trial, metrics: list[str]) -> dict:
+    if not metrics or not t.heldout:
+        return {}
+    scores = t.heldout.get("metrics") or {}
+    return {f"{HELDOUT}iteration": t.heldout.get("iteration"), f"{HELDOUT}seed": t.heldout.get("seed"),
+            f"{HELDOUT}samples": t.heldout.get("samples"),
+            **{HELDOUT + m: scores.get(m) for m in metrics if _number(scores.get(m))}}
 
 
 def identity(x: Experiment, t: Trial) -> dict:

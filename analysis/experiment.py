@@ -5,6 +5,8 @@
     EXP/<trial dir>/           params.json, result.json (Ray: one line per report), config.yaml,
                                metrics.jsonl (gansweep: "train" and "eval" lines), error.txt,
                                provenance.json (each metric's protocol),
+                               heldout.json (`gansweep eval EXP`: the best checkpoint's
+                               scores on fresh latents),
                                checkpoint_*/ckpt-<iteration>.pt (+ copies of metrics.jsonl
                                and provenance.json)
 
@@ -27,8 +29,9 @@ from gansweep.errors import ProblemsError
 from gansweep.sweep.storage import SPEC_FILE, TRIALS_FILE, Location
 
 CKPT = re.compile(r"^ckpt-(\d+)\.pt$")
+HELDOUT_FILE = "heldout.json"
 # Keys of a Ray result line that are bookkeeping, not metrics (used only when metrics.jsonl is missing).
-NOT_METRICS = {"iteration", "objective", "diverged", "timestamp", "done", "training_iteration",
+NOT_METRICS = {"iteration", "objective", "checkpoint_score", "diverged", "timestamp", "done", "training_iteration",
                "time_this_iter_s", "time_total_s", "time_since_restore", "iterations_since_restore",
                "pid", "should_checkpoint"}
 
@@ -58,6 +61,9 @@ class Trial:
     checkpoints: dict[int, str] = field(default_factory=dict)  # iteration -> path in EXP
     provenance: dict = field(default_factory=dict)   # metric -> how it was computed (provenance.json)
     train: list[dict] = field(default_factory=list)  # the "train" lines of metrics.jsonl (train.parquet)
+    # heldout.json: {iteration, checkpoint, seed, samples, metrics, provenance} of the best
+    # checkpoint scored on fresh latents (thesis 5.0.8's test-set protocol); {} until then
+    heldout: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -172,6 +178,7 @@ def read_trial(where: Location, entry: dict, resolved: dict, dirs: set[str]) -> 
     t.time_s = float(times[-1]) if times else (t.evals[-1].time_s if t.evals else None)
     t.checkpoints = checkpoints(where, d)
     t.provenance = read_provenance(where, d, t.checkpoints)
+    t.heldout = _parsed(where, f"{d}/{HELDOUT_FILE}", json.loads)
     error_txt = _text(where, f"{d}/error.txt")
     diverged = bool(results) and bool(results[-1].get("diverged"))
     if diverged and not t.error:

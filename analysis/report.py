@@ -15,15 +15,19 @@ from pathlib import Path
 
 import pandas as pd
 
-from analysis import optuna_plots, plots, render, samples, stats, tables
+from analysis import optuna_plots, plots, render, samples, stats, tables, verdicts
 from analysis.collect import build_tables
 from analysis.experiment import Experiment, read_experiment
 from analysis.tables import Results, fmt
+from gansweep.metrics import registry
 from gansweep.sweep.storage import Location
 
 
-def report(experiment: str, out: str | None = None, with_samples: bool = True) -> str:
-    """Write the report; returns where it went (OUT, default EXPERIMENT/report)."""
+def report(experiment: str, out: str | None = None, with_samples: bool = True,
+           baseline: str | None = None) -> str:
+    """Write the report; returns where it went (OUT, default EXPERIMENT/report). `baseline`:
+    the model the others are judged against (default: the spec's `model` when the sweep
+    compares several models)."""
     exp = read_experiment(experiment)
     # One column per protocol: a metric whose trials were scored under different protocols
     # (analysis/protocols.py) is shown as separate <metric>@<protocol> columns, never mixed.
@@ -32,7 +36,7 @@ def report(experiment: str, out: str | None = None, with_samples: bool = True) -
     work = Path(where.path) if where.is_local else Path(tempfile.mkdtemp(prefix="gansweep-report-"))
     try:
         shutil.rmtree(work / "images", ignore_errors=True)  # no figure of an earlier report lingers
-        blocks = build(res, exp, work / "images", with_samples)
+        blocks = build(res, exp, work / "images", with_samples, baseline)
         work.mkdir(parents=True, exist_ok=True)
         from analysis.latex import write_tables
         tex = write_tables(blocks, work / "tables")
@@ -52,8 +56,10 @@ def report(experiment: str, out: str | None = None, with_samples: bool = True) -
     return str(where)
 
 
-def build(res: Results, exp: Experiment, images: Path, with_samples: bool) -> list[tuple]:
-    blocks = header(res, exp) + table_section(res) + figure_section(res, exp, images)
+def build(res: Results, exp: Experiment, images: Path, with_samples: bool,
+          baseline: str | None = None) -> list[tuple]:
+    blocks = (header(res, exp) + table_section(res) + comparison_section(res, exp, baseline)
+              + figure_section(res, exp, images))
     if with_samples:
         blocks += sample_section(res, exp, images)
     return blocks + failure_section(res) + trials_section(res) + [
@@ -101,6 +107,78 @@ def table_section(res: Results) -> list[tuple]:
             ("table", tables.display(best, res, params=True)),
             ("h2", "Best sampled configurations"),
             ("table", tables.display(tables.best_configurations(res), res, params=True))]
+
+
+def comparison_section(res: Results, exp: Experiment, baseline: str | None) -> list[tuple]:
+    """Held-out scores and the verdicts against a baseline model (analysis/verdicts.py)."""
+    models = set(res.trials["model"].dropna())
+    baseline = baseline or (exp.resolved.get("model") if len(models) > 1 else None)
+    if res.metric not in res.metrics or baseline is None:
+        return []
+    if baseline not in models:
+        raise ValueError(f"baseline {baseline!r} is not a model of this experiment "
+                         f"({', '.join(sorted(models))})")
+    out: list[tuple] = []
+    if tables.has_heldout(res):
+        t = res.trials
+        seeds = ", ".join(fmt(v) for v in sorted(t["heldout_seed"].dropna().unique()))
+        samples = ", ".join(fmt(v) for v in sorted(t["heldout_samples"].dropna().unique()))
+        source = (f"the held-out scores of each trial's checkpoint at its best `{res.metric}` "
+                  f"evaluation, scored again on {samples} samples from fresh latents (seed {seeds}; "
+                  "`gansweep eval EXPERIMENT`)")
+        out += [("h2", "Held-out scores (thesis 5.0.8: a test set, not the maxima seen in training)"),
+                ("p", f"{source[0].upper()}{source[1:]}. Median [25th, 75th percentile] over the seeds "
+                      "of each model's best configuration; the last column is the training best the "
+                      "checkpoint was chosen by, for comparison."),
+                ("table", tables.heldout_display(res))]
+    else:
+        source = (f"the best `{res.metric}` seen in training (no held-out scores: run "
+                  "`gansweep eval EXPERIMENT --seed 1` first for the thesis's test-set protocol)")
+    scores = {m: tables.seed_scores(res, m) for m in tables.table_metrics(res)}
+    primary = scores.get(res.metric, {})
+    if len(primary.get(baseline, [])) < 2 or len(primary) < 2:
+        return out + [("p", f"No verdicts against {baseline}: they need at least two seeds of it "
+                            "and of another model.")]
+    found = verdicts.verdicts(primary, baseline, res.mode)
+    k, n = len(found) - 1, min(len(v) for v in primary.values())
+    p_min = verdicts.min_rank_test_p(n, n)
+    out += [("h2", f"Verdicts against {baseline}"),
+            ("p", f"Scores: {source}. For each model, the difference of its median `{res.metric}` "
+                  f"from {baseline}'s, with a {100 * (1 - verdicts.ALPHA / k):.3g} % percentile-bootstrap "
+                  f"interval ({verdicts.RESAMPLES:,} resamples of each model's seeds, independently): "
+                  f"a {100 * verdicts.ALPHA:g} % family-wise error split by Bonferroni over the {k} "
+                  "comparisons. **better** / **worse**: the interval excludes 0; otherwise no "
+                  "difference is shown. **rank**: each model's median has a "
+                  f"{100 * (1 - verdicts.ALPHA / len(found)):.3g} % interval; a model ranks above "
+                  "another only where their intervals do not overlap, so a rank is a range."),
+            ("p", f"Why a bootstrap and not a rank test: with {n} seeds per model the smallest "
+                  f"two-sided Mann-Whitney p is {p_min:.2g}, "
+                  + (f"above the first Holm/Bonferroni threshold {verdicts.ALPHA / k:.2g}: a rank "
+                     "test could not reject anything here. " if p_min > verdicts.ALPHA / k else
+                     f"below the first Holm/Bonferroni threshold {verdicts.ALPHA / k:.2g}. ")
+                  + "The bootstrap also gives the effect in the metric's units, as Table 5.2 does. "
+                  "With few seeds its extreme quantiles are the extreme seeds, so a verdict means "
+                  "the seed ranges are clearly apart."),
+            ("table", pd.DataFrame([{
+                "rank": verdicts.rank_text(v.rank), "model": v.model, "seeds": v.seeds,
+                f"median {res.metric}": f"{v.median:.4g} [{v.low:.4g}, {v.high:.4g}]",
+                f"difference from {baseline}": ("–" if v.diff is None else
+                                                f"{v.diff:+.4g} [{v.diff_low:+.4g}, {v.diff_high:+.4g}]"),
+                "verdict": v.verdict} for v in found]))]
+    others = {m: s for m, s in scores.items() if m != res.metric and len(s.get(baseline, [])) >= 2
+              and len(s) > 1 and registry.direction(m)}
+    if others:
+        cols: dict[str, dict[str, str]] = {}
+        for m, s in others.items():
+            for v in verdicts.verdicts(s, baseline, registry.direction(m)):
+                if v.diff is not None:
+                    cols.setdefault(v.model, {})[f"{m} ({registry.direction(m)} is better)"] = (
+                        f"{v.diff:+.4g} [{v.diff_low:+.4g}, {v.diff_high:+.4g}] {v.verdict}")
+        order = [v.model for v in found if v.model in cols]
+        out += [("p", f"The same comparison for the other metrics (difference of medians from {baseline}, "
+                      "its interval, the verdict):"),
+                ("table", pd.DataFrame([{"model": m, **cols[m]} for m in order]).fillna("–"))]
+    return out
 
 
 def _file_safe(name) -> str:

@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 
 from analysis import stats
-from analysis.collect import EVAL_FIXED, TRIAL_FIXED
+from analysis.collect import EVAL_FIXED, HELDOUT, TRIAL_FIXED
 
 
 @dataclass
@@ -44,7 +44,8 @@ class Results:
 def results(evals: pa.Table, trials: pa.Table) -> Results:
     e, t = evals.to_pandas(), trials.to_pandas()
     metrics = [c for c in e.columns if c not in EVAL_FIXED and f"best_{c}" in t.columns]
-    swept = [c for c in t.columns if c not in TRIAL_FIXED and not c.startswith(("best_", "final_"))]
+    swept = [c for c in t.columns if c not in TRIAL_FIXED
+             and not c.startswith(("best_", "final_", HELDOUT))]
     metric = t["metric"].mode().iloc[0] if t["metric"].notna().any() else None
     rows = t[t["metric"] == metric]
     first = lambda col: rows[col].dropna().iloc[0] if rows[col].notna().any() else None  # noqa: E731
@@ -163,3 +164,40 @@ def display(df: pd.DataFrame, res: Results, params: bool) -> pd.DataFrame:
             row[f"{m} best"], row[f"{m} final"] = cell(r, f"best_{m}"), cell(r, f"final_{m}")
         out.append(row)
     return pd.DataFrame(out)
+
+
+# --- held-out scores and verdicts -----------------------------------------------------------
+
+def has_heldout(res: Results, metric: str | None = None) -> bool:
+    return f"{HELDOUT}{metric or res.metric}" in res.trials
+
+
+def seed_scores(res: Results, metric: str) -> dict[str, list[float]]:
+    """Per model, one score per seed of its best configuration: the held-out score of each
+    trial's best checkpoint where `gansweep eval EXPERIMENT` made one, else the best value
+    seen in training. Models without a value of the metric are left out."""
+    source = f"{HELDOUT}{metric}" if has_heldout(res) else f"best_{metric}"
+    out = {}
+    for _, best in best_per_model(res).iterrows():
+        t = res.trials
+        group = t[(t["experiment"] == best["experiment"]) & (t["config_id"] == best["config_id"])]
+        if source in group and group[source].notna().any():
+            out[res.label(best["experiment"], best["model"])] = [float(v) for v in group[source].dropna()]
+    return out
+
+
+def heldout_display(res: Results) -> pd.DataFrame:
+    """Each model's best configuration: its held-out scores, median [25th, 75th percentile]
+    over seeds, and the training best of the sweep's metric beside them."""
+    rows = []
+    for _, best in best_per_model(res).iterrows():
+        t = res.trials
+        g = t[(t["experiment"] == best["experiment"]) & (t["config_id"] == best["config_id"])]
+        row = {"model": res.label(best["experiment"], best["model"]), "seeds": int(g[f"{HELDOUT}{res.metric}"].notna().sum())}
+        for m in table_metrics(res):
+            med, lo, hi, n = stats.median_iqr(g[f"{HELDOUT}{m}"]) if f"{HELDOUT}{m}" in g else (np.nan,) * 3 + (0,)
+            row[f"{m} held-out"] = "–" if not n else f"{med:.4g}" if lo == hi else f"{med:.4g} [{lo:.4g}, {hi:.4g}]"
+        med, lo, hi, _ = stats.median_iqr(g[f"best_{res.metric}"])
+        row[f"{res.metric} best in training"] = fmt(med) if lo == hi else f"{med:.4g} [{lo:.4g}, {hi:.4g}]"
+        rows.append(row)
+    return pd.DataFrame(rows)
