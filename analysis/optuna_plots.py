@@ -47,7 +47,9 @@ def figures(study: optuna.Study, images: Path) -> list[tuple[str, Path]]:
         plots.append(("importance", lambda: vis.plot_param_importances(study, evaluator=evaluator)))
         plots.append(("contour", lambda: vis.plot_contour(study, params=params[:4])))
     out = []
-    with warnings.catch_warnings():
+    # Optuna's matplotlib functions call plt.style.use("ggplot"), which changes the global
+    # rcParams: every later figure (the sample grids) got grid lines through its images.
+    with warnings.catch_warnings(), matplotlib.rc_context():
         warnings.simplefilter("ignore")  # optuna marks its matplotlib backend experimental
         for name, draw in plots:
             try:

@@ -104,9 +104,10 @@ def table_section(res: Results) -> list[tuple]:
                   "training (the thesis's maxima); **final** is the last, a less optimistic estimate "
                   "(thesis 5.0.8). Conditioning success is `cond_acc`: the fraction of samples a "
                   "classifier assigns to the class asked for."),
-            ("table", tables.display(best, res, params=True)),
-            ("h2", "Best sampled configurations"),
-            ("table", tables.display(tables.best_configurations(res), res, params=True))]
+            ("table", tables.display(best, res, params=True))] + (
+        [] if len(tables.configurations(res)) == len(best) else  # a grid of one configuration per model
+        [("h2", "Best sampled configurations"),
+         ("table", tables.display(tables.best_configurations(res), res, params=True))])
 
 
 def comparison_section(res: Results, exp: Experiment, baseline: str | None) -> list[tuple]:

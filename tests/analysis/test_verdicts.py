@@ -91,6 +91,7 @@ def test_collect_and_report_use_the_held_out_scores(tmp_path, capsys):
     report(str(exp), str(tmp_path / "rep"), with_samples=False)
     text = (tmp_path / "rep" / "report.md").read_text()
     assert "## Held-out scores" in text and "## Verdicts against WGAN" in text
+    assert "## Best sampled configurations" not in text  # one configuration per model: no repeat
     held = section(text, "## Held-out scores")
     for model, values in HELDOUT.items():  # the report's medians are the Parquet's
         q25, med, q75 = np.percentile(values, [25, 50, 75])
