@@ -93,10 +93,10 @@ def score(checkpoint: str | Path, args: argparse.Namespace) -> dict | None:
 
 def is_experiment(path: str) -> bool:
     from gansweep.location import Location
-    from gansweep.sweep.storage import SPEC_FILE
+    from gansweep.sweep.storage import SPEC_FILE, TRIALS_FILE
 
     where = Location(path)
-    return where.exists(SPEC_FILE)
+    return where.exists(SPEC_FILE) or where.exists(TRIALS_FILE)
 
 
 def evaluate_experiment(args: argparse.Namespace) -> int:

@@ -60,3 +60,7 @@ def test_a_trial_whose_best_checkpoint_is_gone_is_named(real_sweep, tmp_path, ca
     assert "1 of 2 trials not scored" in err
     assert not (exp / t.dir / "heldout.json").exists()
     assert cli(["eval", str(exp), "--seed", "20170905"]) == 2  # the training latents: refused
+    (exp / "gansweep-spec.yaml").unlink()  # the ledger alone: an experiment, but no metric
+    capsys.readouterr()
+    assert cli(["eval", str(exp), "--seed", "1"]) == 2
+    assert "the spec names no metric" in capsys.readouterr().err
