@@ -3,7 +3,7 @@
 It is thin on purpose: gansweep.run.run_training does the training, evaluation and
 checkpointing; this adapter builds the config, restores Ray's checkpoint when Ray hands one
 back (a retried or resumed trial), and turns each evaluation into a report that carries the
-checkpoint just written. The trial's working directory (config.yaml, metrics.jsonl) is
+checkpoint just written, and the best evaluation's checkpoint besides (BestCheckpoint). The trial's working directory (config.yaml, metrics.jsonl) is
 synced to the experiment's storage as artifacts; the checkpoint files stay out of it, since
 Ray persists its own copy of each one.
 """
@@ -22,12 +22,12 @@ from ray import tune
 
 from gansweep.checkpoint import DIGEST_SUFFIX
 from gansweep.run import run_training
-from gansweep.sweep.searcher import CHECKPOINT_SCORE, OBJECTIVE
+from gansweep.sweep.searcher import OBJECTIVE
 from gansweep.sweep.spec import trial_config
 from gansweep.tmpdirs import owned_tempdir
 from trainables.curves import TrialCurves
 
-OBJECTIVE_STATE = "objective.json"  # best-so-far, kept beside the checkpoint
+OBJECTIVE_STATE = "objective.json"  # best-so-far and its iteration, kept beside the checkpoint
 
 
 class Objective:
@@ -35,7 +35,7 @@ class Objective:
 
     def __init__(self, metric: str, mode: str, optimize: str, best: float | None = None):
         self.metric, self.mode, self.optimize, self.best = metric, mode, optimize, best
-        self.last: float | None = None  # the last evaluation's value (non-finite: the worst)
+        self.improved = False  # the last evaluation is the best so far (ties: the earlier)
 
     @property
     def worst(self) -> float:
@@ -48,16 +48,52 @@ class Objective:
         value = float(metrics[self.metric])
         if not math.isfinite(value):
             value = self.worst
-        better = min if self.mode == "min" else max
-        self.best = value if self.best is None else better(self.best, value)
-        self.last = value
+        self.improved = self.best is None or (value < self.best if self.mode == "min"
+                                              else value > self.best)
+        if self.improved:
+            self.best = value
         return self.best if self.optimize == "best" else value
 
-    def scores(self, metrics: dict) -> dict:
-        """The keys of an evaluation's report that Ray acts on: the objective (searcher and
-        scheduler) and the checkpoint's own score (which checkpoints are kept)."""
-        value = self.update(metrics)
-        return {OBJECTIVE: value, CHECKPOINT_SCORE: self.last}
+
+class BestCheckpoint:
+    """The best evaluation's checkpoint file, carried in every checkpoint directory the trial
+    reports, so that `gansweep eval` finds it however long ago it was written.
+
+    Ray keeps a trial's newest `keep_checkpoints` directories, by recency on purpose. After a
+    killed driver, Ray resumes each trial from the newest checkpoint its last experiment
+    snapshot names, which can be a report or two old; Ray forces a snapshot every
+    `num_to_keep` checkpoints so that this one still exists. Ranking by score broke that: a
+    checkpoint that was not among the best was deleted at the very next report, and the
+    resumed trial failed with "does not exist on storage anymore". Carrying the best file in
+    each newer directory keeps both: the newest ones for resuming, the best for held-out
+    scoring. It costs one extra file per checkpoint while the best is not the newest."""
+
+    def __init__(self, directory: Path):
+        self.directory = directory
+        self.iteration: int | None = None
+
+    def files(self) -> list[Path]:
+        return sorted(self.directory.iterdir())
+
+    def update(self, iteration: int, path: Path) -> None:
+        """The evaluation at `iteration`, checkpointed at `path`, is the new best."""
+        for old in self.files():
+            old.unlink()
+        for f in (path, Path(str(path) + DIGEST_SUFFIX)):
+            if f.exists():
+                _link_or_copy(f, self.directory / f.name)
+        self.iteration = iteration
+
+    def restore(self, iteration: int | None, restored: Path) -> None:
+        """Take the best file back from a restored checkpoint directory (it carries it)."""
+        path = restored / f"ckpt-{iteration:09d}.pt" if iteration is not None else None
+        if path is not None and path.exists():
+            self.update(iteration, path)
+
+    def add_to(self, report_dir: Path) -> None:
+        for f in self.files():
+            if not (report_dir / f.name).exists():
+                _link_or_copy(f, report_dir / f.name)
 
 
 def train_trial(config: dict) -> None:
@@ -70,7 +106,7 @@ def train_trial(config: dict) -> None:
     objective = Objective(sweep["metric"], sweep["mode"], sweep["optimize"])
     work = Path.cwd()  # Ray's per-trial working directory
     # Named after this process and watched: removed even when the trial is killed.
-    ckpt_dir = owned_tempdir("ckpt")
+    ckpt_dir, best = owned_tempdir("ckpt"), BestCheckpoint(owned_tempdir("best"))
     curves = None
     try:
         restored = tune.get_checkpoint()
@@ -83,7 +119,9 @@ def train_trial(config: dict) -> None:
                 _copy_checkpoints(Path(d), ckpt_dir)
                 state = Path(d) / OBJECTIVE_STATE
                 if state.exists():
-                    objective.best = json.loads(state.read_text())["best"]
+                    saved = json.loads(state.read_text())
+                    objective.best = saved["best"]
+                    best.restore(saved.get("best_iteration"), Path(d))
                 if (Path(d) / "metrics.jsonl").exists():  # this node may not have the log
                     shutil.copy2(Path(d) / "metrics.jsonl", work / "metrics.jsonl")
         # Live TensorBoard curves in the trial's directory; a restored trial first replays
@@ -95,17 +133,21 @@ def train_trial(config: dict) -> None:
 
         def report(iteration: int, metrics: dict, path: Path) -> None:
             curves.eval(iteration, metrics)
-            scores = objective.scores(metrics)
+            value = objective.update(metrics)
+            if objective.improved:
+                best.update(iteration, path)
             d = owned_tempdir("report", watch=False)  # a kill leaves it to the next sweep
             try:
                 _link_or_copy(path, d / path.name)
                 _link_or_copy(Path(str(path) + DIGEST_SUFFIX), d / (path.name + DIGEST_SUFFIX))
+                best.add_to(d)
                 shutil.copy2(work / "metrics.jsonl", d / "metrics.jsonl")
                 if (work / "provenance.json").exists():  # each metric's protocol, for collect
                     shutil.copy2(work / "provenance.json", d / "provenance.json")
-                (d / OBJECTIVE_STATE).write_text(json.dumps({"best": objective.best}))
+                (d / OBJECTIVE_STATE).write_text(json.dumps({"best": objective.best,
+                                                             "best_iteration": best.iteration}))
                 # budget: this trial's own iterations (epoch budgets differ per configuration)
-                tune.report({"iteration": iteration, **scores, "diverged": False,
+                tune.report({"iteration": iteration, OBJECTIVE: value, "diverged": False,
                              "node_id": node, "budget": cfg.train.iterations, **metrics},
                             checkpoint=tune.Checkpoint.from_directory(d))
             finally:
@@ -124,6 +166,7 @@ def train_trial(config: dict) -> None:
         if curves is not None:
             curves.close()
         shutil.rmtree(ckpt_dir, ignore_errors=True)
+        shutil.rmtree(best.directory, ignore_errors=True)
 
 
 def _copy_checkpoints(src: Path, dst: Path) -> None:

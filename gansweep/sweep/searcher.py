@@ -51,10 +51,6 @@ from gansweep.sweep.spec import SweepSpec
 from gansweep.sweep.study import StudyFile
 
 OBJECTIVE = "objective"  # the key every report carries: the value Optuna and ASHA see
-# This evaluation's own value (non-finite: the worst): what Ray ranks checkpoints by. Not the
-# objective: with `optimize: best` that is the best so far, equal for every checkpoint after
-# the best one, and Ray breaks ties for the later checkpoint, so the best one was deleted.
-CHECKPOINT_SCORE = "checkpoint_score"
 DIVERGED = "diverged"    # the constraint: > 0 for a configuration with diverged replicates
 OK, DIVERGED_END, ERRORED = "ok", "diverged", "errored"
 

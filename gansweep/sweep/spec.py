@@ -27,8 +27,8 @@
     resources: {cpu: 2, gpu: 0.25}   # per trial; fractional GPUs share a device
     max_concurrent_trials: 8
     max_failures: 3                  # retries of a crashed trial, from its last checkpoint
-    keep_checkpoints: 2              # the 2 best evaluations' checkpoints (by their own
-                                     # score), and the latest besides
+    keep_checkpoints: 2              # the newest 2 checkpoints; each also holds the best
+                                     # evaluation's (what `gansweep eval` scores)
     storage: runs                    # a directory or a pyarrow URI (s3://bucket/path, gs://...)
     loggers: [wandb, mlflow]         # optional: also log to W&B / MLflow (gansweep.sweep.loggers)
 

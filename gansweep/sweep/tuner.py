@@ -119,7 +119,7 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
     from gansweep.sweep.ledger import Ledger
     from gansweep.sweep.loggers import logger_callbacks
     from gansweep.sweep.scheduler import ReplicatedASHA
-    from gansweep.sweep.searcher import CHECKPOINT_SCORE, OBJECTIVE, ReplicatedOptunaSearch
+    from gansweep.sweep.searcher import OBJECTIVE, ReplicatedOptunaSearch
 
     ledger = Ledger(where, spec.metric, spec.mode, spec.iterations, every_s=progress_every_s,
                     expected=spec.trials)
@@ -148,9 +148,9 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
         run_config=tune.RunConfig(
             name=os.path.basename(where.path), storage_path=storage_path,
             failure_config=tune.FailureConfig(max_failures=spec.max_failures),
-            checkpoint_config=tune.CheckpointConfig(
-                num_to_keep=spec.keep_checkpoints, checkpoint_score_attribute=CHECKPOINT_SCORE,
-                checkpoint_score_order=spec.mode),
+            # The newest keep_checkpoints, by recency (what Ray's resume after a killed driver
+            # relies on); each carries the best evaluation's file too (trainables.gan.BestCheckpoint).
+            checkpoint_config=tune.CheckpointConfig(num_to_keep=spec.keep_checkpoints),
             sync_config=tune.SyncConfig(sync_artifacts=True),
             callbacks=[ledger, *_result_loggers(),
                        *logger_callbacks(spec.loggers, os.path.basename(where.path))],

@@ -1,7 +1,6 @@
-"""Which checkpoints a sweep keeps: with `optimize: best` every report after the best one
-carries the same objective (the best so far), and Ray breaks ties for the later checkpoint,
-so the best evaluation's checkpoint used to be deleted once two later ones existed. The
-checkpoints are ranked by each evaluation's own score instead: the best and the latest stay."""
+"""Which checkpoints a sweep keeps: the newest `keep_checkpoints` (what Ray's resume after a
+killed driver relies on), each carrying the best evaluation's checkpoint file too, so the
+held-out evaluation finds the best one however long ago it was written."""
 
 from __future__ import annotations
 
@@ -18,7 +17,7 @@ from gansweep.sweep import tuner
 from gansweep.sweep.spec import parse_spec
 from gansweep.sweep.storage import Location
 from gansweep.sweep.tuner import run_sweep
-from trainables.gan import Objective
+from trainables.gan import BestCheckpoint, Objective
 
 pytestmark = pytest.mark.slow
 FID = {2: 5.0, 4: 1.0, 6: 3.0, 8: 4.0, 10: 6.0}  # the best at 4, then only worse
@@ -29,19 +28,26 @@ SPEC = {"name": "keep", "model": "WGAN", "data": {"name": "digits"}, "iterations
 
 
 def trainable(config: dict) -> None:
-    """Reports as trainables.gan does (Objective.scores), with checkpoints named like its."""
+    """Reports as trainables.gan does (Objective, BestCheckpoint), with checkpoints named like its."""
     objective = Objective("fid_digits", "min", "best")
+    best = BestCheckpoint(Path(tempfile.mkdtemp()))
     for it, fid in FID.items():
-        with tempfile.TemporaryDirectory() as d:
-            (Path(d) / f"ckpt-{it:09d}.pt").write_bytes(b"state")
+        with tempfile.TemporaryDirectory() as work, tempfile.TemporaryDirectory() as d:
+            path = Path(work) / f"ckpt-{it:09d}.pt"
+            path.write_bytes(f"state {it}".encode())
+            value = objective.update({"fid_digits": fid})
+            if objective.improved:
+                best.update(it, path)
+            (Path(d) / path.name).write_bytes(path.read_bytes())
+            best.add_to(Path(d))
             (Path(d) / "metrics.jsonl").write_text("".join(
                 json.dumps({"kind": "eval", "iteration": i, "fid_digits": v}) + "\n"
                 for i, v in FID.items() if i <= it))
-            tune.report({"iteration": it, **objective.scores({"fid_digits": fid}), "fid_digits": fid},
+            tune.report({"iteration": it, "objective": value, "fid_digits": fid},
                         checkpoint=tune.Checkpoint.from_directory(d))
 
 
-def test_the_best_and_the_latest_checkpoint_are_kept(tmp_path, monkeypatch):
+def test_the_newest_checkpoints_are_kept_and_each_carries_the_best(tmp_path, monkeypatch):
     ray.init(address="local", num_cpus=2, include_dashboard=False, log_to_driver=False)
     cloudpickle.register_pickle_by_value(__import__(__name__, fromlist=["_"]))
     monkeypatch.setattr(tuner, "_trainable", lambda spec: tune.with_resources(trainable, {"cpu": 1}))
@@ -51,5 +57,18 @@ def test_the_best_and_the_latest_checkpoint_are_kept(tmp_path, monkeypatch):
     finally:
         ray.shutdown()
     (trial,) = read_experiment(str(tmp_path / "keep")).trials
-    # Ray keeps the two best by score, and the latest besides (before: 8 and 10 only)
-    assert sorted(trial.checkpoints) == [4, 6, 10]
+    assert sorted(trial.checkpoints) == [4, 8, 10]
+    trial_dir = tmp_path / "keep" / trial.dir
+    kept = sorted(p.name for p in trial_dir.glob("checkpoint_*"))
+    assert len(kept) == 2  # the newest two reports (8 and 10), by recency
+    for c in kept:  # each holds its own checkpoint and the best one's, intact
+        assert (trial_dir / c / "ckpt-000000004.pt").read_bytes() == b"state 4"
+
+
+def test_objective_improves_only_on_a_strictly_better_value():
+    o = Objective("fid", "min", "best")
+    seen = [(o.update({"fid": v}), o.improved) for v in (float("nan"), 5.0, 5.0, 7.0, 3.0)]
+    assert seen == [(float("inf"), True), (5.0, True), (5.0, False), (5.0, False), (3.0, True)]
+    last = Objective("is", "max", "last")
+    assert [(last.update({"is": v}), last.improved) for v in (1.0, 2.0, 1.5)] == [
+        (1.0, True), (2.0, True), (1.5, False)]
