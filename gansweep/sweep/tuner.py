@@ -163,12 +163,17 @@ def _result_loggers() -> list:
     return [JsonLoggerCallback(), CSVLoggerCallback()]
 
 
-def run_sweep(spec: SweepSpec, where: Location, address: str | None = None,
-              extra_config: dict | None = None, progress_every_s: float = 30.0):
-    """Start the experiment at `where` (which must not hold one already)."""
+def check_new(where: Location) -> None:
+    """FileExistsError when `where` holds an experiment already."""
     if where.exists(SPEC_FILE):
         raise FileExistsError(f"{where} already holds an experiment; continue it with "
                               f"`gansweep resume {where}` or pick another --name")
+
+
+def run_sweep(spec: SweepSpec, where: Location, address: str | None = None,
+              extra_config: dict | None = None, progress_every_s: float = 30.0):
+    """Start the experiment at `where` (which must not hold one already)."""
+    check_new(where)
     spec = prepare(spec, where)
     save_spec(spec, where)
     init_ray(address)
