@@ -98,7 +98,7 @@ def time_to_first_step(tmp: Path, timeout: float = 300.0) -> dict:
     and to the milestones on the way: the spec checked (the plan is printed), Ray started
     (Ray's log line), a trial's working directory made (its actor runs the trainable), its
     config.yaml written (the task is built), the first training step logged."""
-    name = f"first-step-{os.getpid()}"
+    name = f"first-step-{os.getpid()}-{time.monotonic_ns()}"  # unique: Ray keeps old sessions
     cmd = [sys.executable, "-m", "gansweep.cli", "run", str(SPEC), "--smoke-test",
            "--storage", str(tmp), "--name", name]
     # Trials write into Ray's per-trial working dir; with local storage that is synced to
