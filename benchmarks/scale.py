@@ -63,6 +63,11 @@ NODES, SMOKE_NODES = 16, 2
 REPLICATES = 2
 CHURN_AT = 0.4  # share of trials finished when two nodes go and one comes
 TIMINGS_ENV = "GANSWEEP_BENCH_TIMINGS"
+# Every simulated node's raylet keeps idle Python workers ready (and starts more for a job's
+# first driver and for queued work): on 16 machines that is free, here 16 nodes share 2
+# cores and the ever-restarting idle workers (dozens at once, load average 40) made trials
+# 10x slower than the driver. Off for the simulated nodes only; the driver is not changed.
+NODE_ENV = {"RAY_enable_worker_prestart": "0", "RAY_prestart_worker_first_driver": "0"}
 
 
 # smoke_config() shrinks every family at once; these keys do nothing to AC-WGAN.a, and the
@@ -216,12 +221,14 @@ def run_one(trials: int, nodes: int = NODES, concurrent: int = 8, timeout: float
     spec_file, exp = tmp / "scale.yaml", tmp / "runs" / "scale"
     spec_file.write_text(yaml.safe_dump(spec_dict(trials, concurrent)))
     timings_file, log_file = tmp / "timings.json", tmp / "driver.log"
+    saved = {k: os.environ.get(k) for k in NODE_ENV}
+    os.environ.update(NODE_ENV)  # the nodes' raylets inherit it
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
     session = Path(cluster.head_node.get_session_dir_path())
     try:
         workers = [cluster.add_node(num_cpus=1, num_gpus=1) for _ in range(nodes)]
-        env = {**os.environ, TIMINGS_ENV: str(timings_file)}
-        env.pop("RAY_ADDRESS", None)
+        env = {k: v for k, v in os.environ.items() if k not in NODE_ENV and k != "RAY_ADDRESS"}
+        env.update({k: v for k, v in saved.items() if v is not None}, **{TIMINGS_ENV: str(timings_file)})
         cmd = [sys.executable, "-m", "benchmarks.scale", "--driver", "run", str(spec_file),
                "--address", cluster.address, "--storage", str(tmp / "runs"), "--progress-every", "60"]
         churn = Churn(cluster, workers, exp, trials)
@@ -253,6 +260,8 @@ def run_one(trials: int, nodes: int = NODES, concurrent: int = 8, timeout: float
                 "status_s": status_s, "collect_s": collect_s, "experiment_bytes": size}
     finally:
         cluster.shutdown()
+        for k, v in saved.items():
+            os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
         if not keep:
             shutil.rmtree(tmp, ignore_errors=True)
         shutil.rmtree(session, ignore_errors=True)  # this cluster's own Ray session logs
