@@ -12,11 +12,10 @@ that continues is printed).
 from __future__ import annotations
 
 import sys
-from concurrent.futures import ThreadPoolExecutor
 
 from gansweep.exitcodes import INPUT_ERROR
 from gansweep.sweep.loggers import check_installed
-from gansweep.sweep.spec import check_inert_keys, default_storage, load_spec, smoke_test
+from gansweep.sweep.spec import default_storage, load_spec, smoke_test
 
 
 def add_arguments(p) -> None:
@@ -32,29 +31,19 @@ def add_arguments(p) -> None:
 
 
 def main(args) -> int:
-    from gansweep.sweep.tuner import check_new, experiment_location, prepare, print_summary
+    from gansweep.sweep.tuner import experiment_location, prepare, print_summary
 
-    # Input errors (spec, --name, missing data or weights, an existing experiment) are
-    # reported by gansweep.cli, all before anything is written. The slow part of the spec
-    # check, a few seconds of smoke-size training per searched key (sweep.inert), runs while
-    # Ray starts: it was a third of the wait for the first trial. A key it refuses stops that
-    # Ray again, and the exit is the same status 2 with nothing written.
-    parsed = load_spec(args.spec, check_inert=False)
-    spec = smoke_test(parsed) if args.smoke_test else parsed
+    # Input errors (spec, --name, missing data or weights) are reported by gansweep.cli;
+    # all of them come before anything is written or Ray starts.
+    spec = load_spec(args.spec)
+    for warning in spec.warnings:
+        print(f"warning: {args.spec}: {warning}", file=sys.stderr)
+    if args.smoke_test:
+        spec = smoke_test(spec)
     where = experiment_location(spec, default_storage(spec, args.storage), args.name)
     check_local_files(spec, args.address)
     check_installed(spec.loggers)  # `loggers: [wandb]` without wandb: exit 2, before anything
-    try:
-        check_new(where)
-    except FileExistsError as err:  # an experiment already there: the user's input
-        print(f"gansweep run: {err}", file=sys.stderr)
-        return INPUT_ERROR
     spec = prepare(spec, where)
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        checked = pool.submit(check_inert_keys, parsed, args.spec)
-        if not args.dry_run:
-            start_ray(args.address, checked)
-        warn(args.spec, checked.result())
     print_summary(spec, where)
     if args.dry_run:
         return 0
@@ -65,27 +54,12 @@ def main(args) -> int:
         with catch_interrupt() as stop:
             results = run_sweep(spec, where, address=args.address,
                                 progress_every_s=args.progress_every)
-    except FileExistsError as err:  # created meanwhile by someone else
+    except FileExistsError as err:  # an experiment already there: the user's input
         print(f"gansweep run: {err}", file=sys.stderr)
         return INPUT_ERROR
     except KeyboardInterrupt:  # a second Ctrl-C: no clean stop, but the last saved state
         return aborted(where, args.address)
     return conclude(where, results, stop.interrupted, args.address)
-
-
-def start_ray(address, checked) -> None:
-    """Start (or join) Ray while `checked` runs; stop it again when the check fails."""
-    import ray
-
-    from gansweep.sweep.tuner import init_ray
-    init_ray(address)
-    if checked.exception() is not None:  # waits for the check
-        ray.shutdown()
-
-
-def warn(source, spec) -> None:
-    for warning in spec.warnings:
-        print(f"warning: {source}: {warning}", file=sys.stderr)
 
 
 def aborted(where, address) -> int:

@@ -152,7 +152,7 @@ def trial_config(model: str, layers: dict, params: dict, replicate: int) -> Conf
     return override(cfg, {"train.seed": cfg.train.seed + replicate})
 
 
-def load_spec(path: str | Path, check_inert: bool = True) -> SweepSpec:
+def load_spec(path: str | Path) -> SweepSpec:
     from gansweep.strict_yaml import YamlError, load_bytes
 
     path = Path(path)
@@ -162,18 +162,7 @@ def load_spec(path: str | Path, check_inert: bool = True) -> SweepSpec:
         raw = load_bytes(path.read_bytes())
     except YamlError as err:
         raise SpecError(str(path), err.problems) from None
-    return parse_spec(raw, source=str(path), default_name=path.stem, check_inert=check_inert)
-
-
-def check_inert_keys(spec: SweepSpec, source: str = "<spec>") -> SweepSpec:
-    """The smoke-size part of the check (gansweep.sweep.inert, seconds) for a spec parsed
-    with check_inert=False: the spec with its warnings, or SpecError naming every searched
-    key that cannot act. Apart so that `gansweep run` can do it while Ray starts."""
-    p: list[str] = []
-    warnings = _inert(spec.raw, spec.layers, list(spec.search), p)
-    if p:
-        raise SpecError(source, p)
-    return replace(spec, warnings=tuple(warnings))
+    return parse_spec(raw, source=str(path), default_name=path.stem)
 
 
 def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep",

@@ -163,17 +163,12 @@ def _result_loggers() -> list:
     return [JsonLoggerCallback(), CSVLoggerCallback()]
 
 
-def check_new(where: Location) -> None:
-    """FileExistsError when `where` holds an experiment already."""
-    if where.exists(SPEC_FILE):
-        raise FileExistsError(f"{where} already holds an experiment; continue it with "
-                              f"`gansweep resume {where}` or pick another --name")
-
-
 def run_sweep(spec: SweepSpec, where: Location, address: str | None = None,
               extra_config: dict | None = None, progress_every_s: float = 30.0):
     """Start the experiment at `where` (which must not hold one already)."""
-    check_new(where)
+    if where.exists(SPEC_FILE):
+        raise FileExistsError(f"{where} already holds an experiment; continue it with "
+                              f"`gansweep resume {where}` or pick another --name")
     spec = prepare(spec, where)
     save_spec(spec, where)
     init_ray(address)
