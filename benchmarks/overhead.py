@@ -4,8 +4,8 @@
     python -m benchmarks.overhead --smoke    # the quickstart's smoke sweep only (seconds)
 
 (1) In-process: `run_sweep(spec, ...)` where spec is sweeps/quickstart.yaml with a budget of
-REALISTIC_ITERATIONS (about a minute per trial on 2 cores, two trials at a time, four
-evaluations each); with --smoke its smoke test (trials of a second or two). For each
+REALISTIC_ITERATIONS (about a minute per trial on 2 cores, two trials at a time, an
+evaluation every 100 iterations); with --smoke its smoke test (trials of a second or two). For each
 trial, Ray's `time_total_s` (last line of <trial>/result.json: the trainable's own clock,
 from its start to its last report) against the `time` of the last line of
 <trial>/metrics.jsonl (gansweep.run's clock: training + evaluation, started after the
@@ -34,7 +34,7 @@ from pathlib import Path
 from benchmarks.common import ROOT
 
 SPEC = ROOT / "sweeps" / "quickstart.yaml"
-REALISTIC_ITERATIONS = 400  # the quickstart's own 600 take ~90 s per trial, two at a time
+REALISTIC_ITERATIONS = 700  # ~60 s per trial on 2 idle cores, two at a time (400: ~35 s)
 
 
 def realistic_spec(iterations: int = REALISTIC_ITERATIONS):
