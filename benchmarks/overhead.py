@@ -1,9 +1,11 @@
 """Sweep overhead: what a trial spends outside training and evaluation, and the start-up time.
 
-    python -m benchmarks.overhead            # the quickstart spec's smoke sweep (2 trials)
-    python -m benchmarks.overhead --smoke    # the same without the `gansweep run` start-up part
+    python -m benchmarks.overhead            # trials of about a minute, and the start-up time
+    python -m benchmarks.overhead --smoke    # the quickstart's smoke sweep only (seconds)
 
-(1) In-process: `run_sweep(smoke_test(load_spec("sweeps/quickstart.yaml")), ...)`. For each
+(1) In-process: `run_sweep(spec, ...)` where spec is sweeps/quickstart.yaml with a budget of
+REALISTIC_ITERATIONS (about a minute per trial on 2 cores, two trials at a time, an
+evaluation every 100 iterations); with --smoke its smoke test (trials of a second or two). For each
 trial, Ray's `time_total_s` (last line of <trial>/result.json: the trainable's own clock,
 from its start to its last report) against the `time` of the last line of
 <trial>/metrics.jsonl (gansweep.run's clock: training + evaluation, started after the
@@ -25,12 +27,23 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
 from benchmarks.common import ROOT
 
 SPEC = ROOT / "sweeps" / "quickstart.yaml"
+REALISTIC_ITERATIONS = 700  # ~60 s per trial on 2 idle cores, two at a time (400: ~35 s)
+
+
+def realistic_spec(iterations: int = REALISTIC_ITERATIONS):
+    """The quickstart with a budget of `iterations`: trials of about a minute."""
+    from gansweep.strict_yaml import load_bytes
+    from gansweep.sweep.spec import parse_spec
+
+    raw = {**load_bytes(SPEC.read_bytes()), "iterations": iterations}
+    return parse_spec(raw, source=f"{SPEC} (iterations: {iterations})", check_inert=False)
 
 
 def _last_json_line(path: Path) -> dict:
@@ -51,14 +64,14 @@ def trial_overheads(experiment: Path) -> list[dict]:
     return out
 
 
-def in_process(tmp: Path) -> dict:
+def in_process(tmp: Path, smoke: bool = False) -> dict:
     from gansweep.sweep.spec import load_spec, smoke_test
     from gansweep.sweep.storage import Location
     from gansweep.sweep.tuner import run_sweep
 
     import ray
 
-    spec = smoke_test(load_spec(SPEC))
+    spec = smoke_test(load_spec(SPEC)) if smoke else realistic_spec()
     started = not ray.is_initialized()  # run_sweep starts a local Ray: stop what it started
     t = time.perf_counter()
     try:
@@ -70,57 +83,116 @@ def in_process(tmp: Path) -> dict:
     trials = trial_overheads(tmp / "bench")
     parallel = min(spec.trials, os.cpu_count() or 1)
     work = sum(r["train_and_eval_s"] for r in trials)
-    return {"spec": "smoke_test(sweeps/quickstart.yaml)", "trials": trials, "sweep_wall_s": wall,
+    name = "smoke_test(sweeps/quickstart.yaml)" if smoke else f"sweeps/quickstart.yaml, {spec.iterations} iterations"
+    return {"spec": name, "iterations": spec.iterations, "trials": trials, "sweep_wall_s": wall,
             "parallel_trials": parallel,
             "mean_trial_overhead_share": sum(r["overhead_share"] for r in trials) / max(len(trials), 1),
             "sweep_overhead_share": 1 - work / (wall * parallel)}
 
 
+MILESTONES = ("spec checked", "Ray started", "trial started", "task built", "first step")
+
+
 def time_to_first_step(tmp: Path, timeout: float = 300.0) -> dict:
-    """Seconds from launching `gansweep run` to the first metrics.jsonl line of any trial."""
-    name = f"first-step-{os.getpid()}"
+    """Seconds from launching `gansweep run` to the first metrics.jsonl line of any trial,
+    and to the milestones on the way: the spec checked (the plan is printed), Ray started
+    (Ray's log line), a trial's working directory made (its actor runs the trainable), its
+    config.yaml written (the task is built), the first training step logged."""
+    name = f"first-step-{os.getpid()}-{time.monotonic_ns()}"  # unique: Ray keeps old sessions
     cmd = [sys.executable, "-m", "gansweep.cli", "run", str(SPEC), "--smoke-test",
            "--storage", str(tmp), "--name", name]
-    # Trials write metrics.jsonl in Ray's per-trial working dir; with local storage that is
-    # synced to tmp/name/<trial>, so look in both places.
-    patterns = [str(tmp / name / "*" / "metrics.jsonl"),
-                f"/tmp/ray/session_*/artifacts/*/{name}/working_dirs/*/metrics.jsonl"]
+    # Trials write into Ray's per-trial working dir; with local storage that is synced to
+    # tmp/name/<trial>, so look in both places.
+    working = f"/tmp/ray/session_*/artifacts/*/{name}/working_dirs/*"  # made when the actor starts it
+    trial_dirs = [working, str(tmp / name / "*")]
+    seen: dict[str, float] = {}
     t0 = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    first = None
+
+    def mark(what: str) -> None:
+        seen.setdefault(what, round(time.perf_counter() - t0, 2))
+
+    def read(stream) -> None:
+        for line in stream:
+            if line.startswith("experiment "):
+                mark("spec checked")
+            elif "Started a local Ray instance" in line:
+                mark("Ray started")
+
+    proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+    reader = threading.Thread(target=read, args=(proc.stdout,), daemon=True)
+    reader.start()
     try:
-        while first is None and time.perf_counter() - t0 < timeout and proc.poll() is None:
-            for pattern in patterns:
-                if any(os.path.getsize(f) > 0 for f in glob.glob(pattern)):
-                    first = time.perf_counter() - t0
-                    break
+        while "first step" not in seen and time.perf_counter() - t0 < timeout and proc.poll() is None:
+            for pattern in trial_dirs:
+                for d in glob.glob(pattern):
+                    if pattern == working:
+                        mark("trial started")
+                    if os.path.exists(os.path.join(d, "config.yaml")):
+                        mark("task built")
+                    log = os.path.join(d, "metrics.jsonl")
+                    if os.path.exists(log) and os.path.getsize(log) > 0:
+                        mark("first step")
             time.sleep(0.05)
         rc = proc.wait(timeout=max(1.0, timeout - (time.perf_counter() - t0)))
     finally:
         if proc.poll() is None:
             proc.kill()
+        reader.join(timeout=5)
     return {"command": "python -m gansweep.cli run sweeps/quickstart.yaml --smoke-test",
-            "seconds_to_first_training_step": first, "total_s": time.perf_counter() - t0, "returncode": rc}
+            "seconds_to_first_training_step": seen.get("first step"),
+            "milestones_s": {m: seen.get(m) for m in MILESTONES},
+            "total_s": time.perf_counter() - t0, "returncode": rc}
 
 
-def run_all(smoke: bool = False) -> dict:
+def startup(tmp: Path, repeat: int = 1) -> dict:
+    """time_to_first_step `repeat` times (it moves by seconds with the machine's load):
+    every run and the median's run."""
+    runs = [time_to_first_step(tmp) for _ in range(repeat)]
+    ok = sorted((r for r in runs if r["seconds_to_first_training_step"] is not None),
+                key=lambda r: r["seconds_to_first_training_step"])
+    median = ok[len(ok) // 2] if ok else runs[0]
+    return {**median, "runs_s": [r["seconds_to_first_training_step"] for r in runs]}
+
+
+def run_all(smoke: bool = False, repeat: int = 1, trials: bool = True) -> dict:
+    out: dict = {}
     with tempfile.TemporaryDirectory(prefix="gansweep-bench-") as tmp:
-        out = in_process(Path(tmp))
+        if trials:
+            out = in_process(Path(tmp), smoke)
         if not smoke:
-            out["startup"] = time_to_first_step(Path(tmp))
-    for r in out["trials"]:
+            out["startup"] = startup(Path(tmp), repeat)
+    for r in out.get("trials", []):
         print(f"trial {r['trial']}: Ray {r['ray_time_total_s']:.1f} s, train+eval {r['train_and_eval_s']:.1f} s, "
-              f"overhead {100 * r['overhead_share']:.0f}%", flush=True)
+              f"overhead {100 * r['overhead_share']:.1f}%", flush=True)
+    if trials:
+        print(f"mean per-trial overhead {100 * out['mean_trial_overhead_share']:.1f}%, sweep "
+              f"{100 * out['sweep_overhead_share']:.1f}% ({out['spec']})", flush=True)
     if "startup" in out:
-        print(f"gansweep run -> first training step: {out['startup']['seconds_to_first_training_step']} s")
+        print(f"gansweep run -> first training step: {out['startup']['seconds_to_first_training_step']} s "
+              f"(runs {out['startup']['runs_s']}; milestones of the median run: "
+              f"{out['startup']['milestones_s']})")
     return out
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--smoke", action="store_true")
+    p.add_argument("--startup-only", action="store_true", help="only the time to the first step")
+    p.add_argument("--repeat", type=int, default=3, help="start-up measurements (median; default 3)")
     args = p.parse_args(argv)
-    run_all(args.smoke)
+    out = run_all(args.smoke, args.repeat, trials=not args.startup_only)
+    if not args.smoke:
+        import datetime
+
+        import torch
+
+        from benchmarks.common import machine, write_record
+        record = {"benchmark": "overhead", "date": datetime.datetime.now().isoformat(timespec="seconds"),
+                  "command": "python -m benchmarks.overhead " + " ".join(argv or sys.argv[1:]),
+                  "machine": machine(torch.device("cpu")), **out}
+        name = "overhead-startup" if args.startup_only else "overhead"
+        print(f"wrote {write_record(name, torch.device('cpu'), record)}")
     return 0
 
 

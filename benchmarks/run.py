@@ -18,7 +18,7 @@ from pathlib import Path
 
 import torch
 
-from benchmarks import eval_speed, memory, overhead, packing, throughput
+from benchmarks import eval_speed, memory, overhead, packing, scale, throughput
 from benchmarks.common import NO_GPU, ROOT, machine, write_record
 
 README = ROOT / "benchmarks" / "README.md"
@@ -54,11 +54,15 @@ def table(record: dict, path: str) -> str:
         rows.append(f"| FID eval, {r['samples']} samples: gansweep / pytorch-fid "
                     f"| {r['gansweep']['total_s']:.1f} / {r['pytorch_fid']['total_s']:.1f} s |")
     o = record["overhead"]
-    rows.append(f"| sweep overhead, share of trial time outside train+eval (smoke quickstart) "
-                f"| {100 * o['mean_trial_overhead_share']:.0f}% per trial; {100 * o['sweep_overhead_share']:.0f}% "
+    rows.append(f"| sweep overhead, share of trial time outside train+eval ({o.get('spec', 'smoke quickstart')}) "
+                f"| {100 * o['mean_trial_overhead_share']:.1f}% per trial; {100 * o['sweep_overhead_share']:.0f}% "
                 f"of the sweep's wall time |")
     if "startup" in o:
         rows.append(f"| `gansweep run` to first training step | {o['startup']['seconds_to_first_training_step']:.1f} s |")
+    for r in record["scale"]["runs"]:
+        rows.append(f"| scale: {r['trials']} trials on {r['nodes']} simulated nodes (2 removed, 1 added) "
+                    f"| {r['wall_s_per_trial']:.2f} s/trial, lost {r['lost']}, duplicated {r['duplicated']}; "
+                    f"status {r['status_s']:.1f} s, collect {r['collect_s']:.1f} s (table: Scale, below) |")
     for r in record["memory"]:
         cuda = r["cuda_max_allocated_mb"]
         cuda = f"{cuda:.0f} MB" if isinstance(cuda, float) else cuda
@@ -96,6 +100,8 @@ def main(argv=None) -> int:
     record["eval"] = eval_seconds(device, samples)
     print("== sweep overhead", flush=True)
     record["overhead"] = overhead.run_all(args.smoke)
+    print("== scale", flush=True)
+    record["scale"] = scale.run_all([8] if args.smoke else [100], args.smoke)
     print("== memory", flush=True)
     record["memory"] = memory.run_all(args.device, args.smoke)
     print("== packing", flush=True)

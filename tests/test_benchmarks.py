@@ -1,9 +1,11 @@
 """Every benchmark script runs in --smoke mode, so none of them rots between `make bench` runs."""
 
+import json
+
 import pytest
 import torch
 
-from benchmarks import memory, overhead, packing, plain_loop, run, throughput
+from benchmarks import memory, overhead, packing, plain_loop, run, scale, throughput
 from benchmarks.common import NO_GPU, cifar_like
 
 
@@ -51,6 +53,32 @@ def test_overhead_smoke_reads_ray_and_gansweep_clocks():
 
 
 @pytest.mark.slow
+def test_scale_smoke_runs_every_trial_exactly_once_through_node_churn():
+    record = scale.run_all([8], smoke=True)
+    (r,) = record["runs"]
+    assert (record["lost"], record["duplicated"]) == (0, 0)
+    assert r["entries"] == r["trial_dirs"] == 8 and r["configurations"] == 4
+    assert r["replicate_counts_exact"] and r["not_finished"] == []
+    assert r["churn"] == {"at_finished": r["churn"]["at_finished"], "removed": 2, "added": 1,
+                          "nodes_after": scale.SMOKE_NODES - 1}
+    assert r["searcher_ask"]["calls"] == 4 and r["searcher_tell"]["calls"] == 8
+    assert r["ledger_write"]["calls"] >= 1 and r["driver_peak_rss_mb"] > 0
+    assert r["status_s"] > 0 and r["collect_s"] > 0 and r["experiment_bytes"] > 0
+
+
+def test_scale_check_counts_lost_and_duplicated_trials(tmp_path):
+    def entry(config, replicate, state="finished"):
+        return {"config_id": config, "replicate": replicate, "state": state}
+    ledger = {"a": entry(0, 0), "b": entry(0, 1), "c": entry(1, 0), "d": entry(1, 0),
+              "e": entry(2, 0, "errored")}
+    (tmp_path / "gansweep-trials.json").write_text(json.dumps(ledger))
+    r = scale.check_trials(tmp_path, trials=6)
+    # (1, 1), (2, 0) (errored) and (2, 1) are missing; (1, 0) ran twice
+    assert (r["lost"], r["duplicated"]) == (3, 1)
+    assert not r["replicate_counts_exact"] and r["not_finished"] == ["errored"]
+
+
+@pytest.mark.slow
 def test_make_bench_smoke(capsys, monkeypatch):
     """run.py's wiring and table, with eval_speed's smoke run. Throughput, memory and the
     sweep overhead have their own smoke tests above, so their runs are replaced here by
@@ -65,7 +93,11 @@ def test_make_bench_smoke(capsys, monkeypatch):
         "trainer_it_s": 2.0, "plain_it_s": 2.1, "ratio_trainer_over_plain": 0.95}])
     monkeypatch.setattr(memory, "run_all", lambda device, smoke: [{
         "preset": "WGAN", "peak_rss_mb": 900.0, "cuda_max_allocated_mb": NO_GPU}])
+    monkeypatch.setattr(scale, "run_all", lambda counts, smoke: {"runs": [{
+        "trials": 8, "nodes": 2, "wall_s_per_trial": 1.5, "lost": 0, "duplicated": 0,
+        "status_s": 0.5, "collect_s": 2.5}]})
     assert run.main(["--smoke"]) == 0
     out = capsys.readouterr().out
     assert "| throughput WGAN" in out and "ratio **0.95**" in out
     assert "| FID eval, 20 samples: gansweep / pytorch-fid" in out
+    assert "| scale: 8 trials on 2 simulated nodes" in out and "lost 0, duplicated 0" in out
