@@ -52,10 +52,14 @@ class Ledger(Callback):
         e.setdefault("started_at", time.time())
 
     def on_trial_restore(self, iteration, trials, trial, **info):
-        self._entry(trial)["state"] = "running"
+        e = self._entry(trial)
+        e["state"] = "running"
+        self._catch_up(e, trial)
 
     def on_trial_result(self, iteration, trials, trial, result, **info):
-        e = self._entry(trial)
+        self._record(self._entry(trial), result)
+
+    def _record(self, e: dict, result: dict) -> None:
         if e["state"] == "waiting":  # released from its rung (a reused actor: no start hook)
             e["state"] = "running"
         e["iteration"] = result.get("iteration", e["iteration"])
@@ -73,9 +77,20 @@ class Ledger(Callback):
 
     def on_trial_complete(self, iteration, trials, trial, **info):
         e = self._entry(trial)
+        self._catch_up(e, trial)
         if e["state"] != "diverged":
             budget = e.get("budget") or self.iterations
             e["state"] = "finished" if (e["iteration"] or 0) >= budget else "stopped"
+
+    def _catch_up(self, e: dict, trial) -> None:
+        """Ray's last result of the trial, when the ledger file missed it. After a killed
+        driver, setup() reads the file as last written (every few seconds), while Ray resumes
+        from its own snapshot, which can be newer: a trial whose final report came in between
+        is restored at its final checkpoint, reports nothing more, and was marked stopped
+        short of its budget."""
+        last = getattr(trial, "last_result", None) or {}
+        if isinstance(last.get("iteration"), int) and last["iteration"] > (e["iteration"] or -1):
+            self._record(e, last)
 
     def on_trial_recover(self, iteration, trials, trial, **info):
         e = self._entry(trial)
