@@ -1,7 +1,8 @@
 """After a killed driver the ledger starts from its file, which is written every few seconds,
 while Ray resumes from its own, possibly newer, snapshot. A trial whose final report fell in
-between is restored at its final checkpoint and reports nothing more: the ledger takes that
-report from Ray's trial instead of calling the trial stopped short of its budget."""
+between is restored at its final checkpoint and reports nothing more, or is not run again at
+all: the ledger takes its end from Ray's trial instead of calling it stopped short of its
+budget or leaving it running."""
 
 import json
 from types import SimpleNamespace
@@ -20,8 +21,8 @@ def stale_ledger(tmp_path) -> Ledger:
     return ledger
 
 
-def trial(last_result: dict):
-    return SimpleNamespace(trial_id="t1", config={}, last_result=last_result,
+def trial(last_result: dict, status: str = "RUNNING"):
+    return SimpleNamespace(trial_id="t1", config={}, last_result=last_result, status=status,
                            storage=SimpleNamespace(trial_dir_name="t1"))
 
 
@@ -41,3 +42,16 @@ def test_a_trial_really_stopped_early_stays_stopped(tmp_path):
     ledger = stale_ledger(tmp_path)  # an older last result never rolls the entry back
     ledger.on_trial_complete(0, [], trial({"iteration": 48, "fid": 1.0}))
     assert (ledger.trials["t1"]["iteration"], ledger.trials["t1"]["best"]) == (54, 3.0)
+
+
+def test_a_trial_ray_restored_as_ended_is_ended_in_the_ledger(tmp_path):
+    ledger = stale_ledger(tmp_path)
+    ledger.on_step_end(0, [trial({"iteration": 60, "fid": 2.5}, status="TERMINATED")])
+    assert (ledger.trials["t1"]["state"], ledger.trials["t1"]["iteration"]) == ("finished", 60)
+    assert json.loads((tmp_path / TRIALS_FILE).read_text())["t1"]["state"] == "finished"
+    ledger = stale_ledger(tmp_path)
+    ledger.on_step_end(0, [trial({"iteration": 54}, status="ERROR")])
+    assert ledger.trials["t1"]["state"] == "errored"
+    ledger = stale_ledger(tmp_path)  # still to run: left to Ray's hooks
+    ledger.on_step_end(0, [trial({"iteration": 54}, status="PENDING")])
+    assert ledger.trials["t1"]["state"] == "running"

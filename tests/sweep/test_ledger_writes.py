@@ -1,5 +1,6 @@
 """The ledger rewrites gansweep-trials.json whole, so a write costs more the more trials a sweep
-has; writes are spaced by their cost so that their share of the driver's time stays bounded."""
+has; writes are spaced by their CPU cost so that their share of the driver's CPU stays bounded,
+while a slow store's latency (object storage) does not make the file stale."""
 
 import json
 
@@ -17,14 +18,16 @@ class Clock:
 
 
 def test_a_costly_write_spaces_the_next_ones_and_the_file_stays_plain_json(tmp_path, monkeypatch):
-    clock = Clock()
+    clock, cpu = Clock(), Clock()
     monkeypatch.setattr(ledger_module.time, "monotonic", clock)
+    monkeypatch.setattr(ledger_module.time, "thread_time", cpu)
     where = Location(tmp_path)
     written = []
 
     class SlowDisk(Location):
         def write_text(self, name, text):
-            clock.now += 0.5  # this write took half a second
+            clock.now += 0.5  # this write took half a second of the driver's CPU
+            cpu.now += 0.5
             written.append(clock.now)
             super().write_text(name, text)
 
@@ -55,3 +58,20 @@ def test_cheap_writes_keep_the_minimum_interval(tmp_path, monkeypatch):
     clock.now += MIN_WRITE_EVERY_S
     ledger.on_step_end(0, [])
     assert not ledger._dirty
+
+
+def test_a_write_slow_only_by_latency_keeps_the_minimum_interval(tmp_path, monkeypatch):
+    clock, cpu = Clock(), Clock()
+    monkeypatch.setattr(ledger_module.time, "monotonic", clock)
+    monkeypatch.setattr(ledger_module.time, "thread_time", cpu)
+
+    class RemoteStore(Location):  # object storage: the request waits, the CPU does not work
+        def write_text(self, name, text):
+            clock.now += 0.5
+            cpu.now += 0.001
+            super().write_text(name, text)
+
+    ledger = Ledger(RemoteStore(str(tmp_path)), "fid", "min", 10, every_s=1e9)
+    ledger.trials = {"t1": {"trial_id": "t1", "state": "running"}}
+    ledger.flush()
+    assert ledger._write_every == MIN_WRITE_EVERY_S
