@@ -185,13 +185,18 @@ def _copy_checkpoints(src: Path, dst: Path) -> None:
 
 
 def _kept_siblings(checkpoint) -> list[Path]:
-    """The trial's other checkpoint directories Ray kept, when they are on a local disk
-    (on remote storage only the restored one is fetched)."""
+    """The trial's older checkpoint directories Ray kept, when they are on a local disk (on
+    remote storage only the restored one is fetched): fallbacks if the restored one is
+    damaged. Never a newer one: Ray resumes from the checkpoint its experiment snapshot names,
+    which after a killed driver can be older than the newest on disk, and a trial that
+    continued from the newer one would skip the reports in between (a trial restored at its
+    final checkpoint reported nothing and was counted as stopped short of its budget)."""
     try:
         if type(checkpoint.filesystem).__name__ != "LocalFileSystem":
             return []
         here = Path(checkpoint.path)
-        return sorted(p for p in here.parent.glob("checkpoint_*") if p.is_dir() and p != here)
+        # Ray's names are checkpoint_%06d: ordered as strings
+        return sorted(p for p in here.parent.glob("checkpoint_*") if p.is_dir() and p.name < here.name)
     except Exception:  # an older Ray without .filesystem/.path: the restored one is enough
         return []
 
