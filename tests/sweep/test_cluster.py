@@ -29,6 +29,14 @@ TINY = {"name": "tiny", "model": "AC-WGAN.a", "data": {"name": "digits"},
         "metric": "fid_digits", "search": {"optim.lr_d": {"loguniform": [1e-4, 1e-3]}},
         "num_samples": 2, "replicates": 2, "max_failures": 3, "resources": {"cpu": 1}}
 
+# Every checkpoint kept (keep_checkpoints): Ray resumes a trial from the newest checkpoint its
+# last experiment snapshot names, deletes old checkpoints as new ones arrive, and forces a
+# snapshot only every keep_checkpoints of them, uploaded a moment later; with a checkpoint
+# every second (these toy trials) a kill can fall in between and the named one is gone. Real
+# trials checkpoint at evaluations minutes apart. Retention has its own test
+# (test_checkpoint_retention.py); this one is about resuming.
+KEEP_ALL = {"keep_checkpoints": 1000}
+
 
 @pytest.fixture
 def cluster():
@@ -66,7 +74,7 @@ def assert_complete(where: Location, configs: int, replicates: int):
 def test_a_killed_driver_is_resumed_to_exactly_all_trials(cluster, tmp_path):
     cluster.add_node(num_cpus=1)
     spec_file = tmp_path / "tiny.yaml"
-    spec_file.write_text(yaml.safe_dump({**TINY, "iterations": 60, "eval_every": 6}))
+    spec_file.write_text(yaml.safe_dump({**TINY, "iterations": 60, "eval_every": 6, **KEEP_ALL}))
     where = Location(tmp_path / "runs").child("tiny")
     cmd = [sys.executable, "-m", "gansweep.cli"]
     env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1"}

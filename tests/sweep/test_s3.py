@@ -32,6 +32,14 @@ TINY = {"name": "tiny", "model": "AC-WGAN.a", "data": {"name": "digits"},
         "metric": "fid_digits", "search": {"optim.lr_d": {"loguniform": [1e-4, 1e-3]}},
         "num_samples": 1, "replicates": 2, "max_failures": 3, "resources": {"cpu": 1}}
 
+# Every checkpoint kept (keep_checkpoints): Ray resumes a trial from the newest checkpoint its
+# last experiment snapshot names, deletes old checkpoints as new ones arrive, and forces a
+# snapshot only every keep_checkpoints of them, uploaded a moment later; with a checkpoint
+# every second (these toy trials) a kill can fall in between and the named one is gone. Real
+# trials checkpoint at evaluations minutes apart. Retention has its own test
+# (test_checkpoint_retention.py); this one is about resuming.
+KEEP_ALL = {"keep_checkpoints": 1000}
+
 
 def free_port() -> int:
     with socket.socket() as s:
@@ -100,7 +108,7 @@ def test_location_round_trip_on_s3(s3):
 
 def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path):
     spec_file = tmp_path / "tiny.yaml"
-    spec_file.write_text(yaml.safe_dump(TINY))
+    spec_file.write_text(yaml.safe_dump({**TINY, **KEEP_ALL}))
     storage = f"{s3}/exp"
     where = Location(storage).child("tiny")
     env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1", "PYTHONUNBUFFERED": "1"}
