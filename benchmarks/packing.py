@@ -3,10 +3,11 @@
     python -m benchmarks.packing            # needs a CUDA device; else records "not measured"
     python -m benchmarks.packing --smoke    # CPU, toy sizes, k = 1 and 2: checks the mechanics
 
-Each trial is a Ray task holding `1/k` of a GPU (the fractional resource a sweep spec's
+Each trial is a Ray actor holding `1/k` of a GPU (the fractional resource a sweep spec's
 `resources.gpu: 0.25` asks for), training the DCGAN-sized WGAN-GP (batch 64, n_D 5) on
-CIFAR-shaped data kept on the device. After a warmup every task trains for the same wall
-time; the aggregate is the sum of iterations over that time. The target is >= 3x the single
+CIFAR-shaped data kept on the device. Once every actor has built its trainer and taken a
+warmup step, all train for the same wall-clock window; the aggregate is the sum of
+iterations over that window. The target is >= 3x the single
 trial's rate at k = 4.
 """
 
@@ -22,29 +23,37 @@ from benchmarks.common import NO_GPU
 COUNTS = (1, 2, 4, 8)
 
 
-def _trial(preset: str, device: str, seconds: float, smoke: bool, start_at: float) -> int:
-    from benchmarks.common import cifar_like, sync
-    from benchmarks.throughput import SMOKE, preset_config
-    from gansweep.trainer import Trainer
+class _Trial:
+    """One packed trial: the trainer is built and warmed up before the timed window."""
 
-    dev = torch.device(device)
-    trainer = Trainer(preset_config(preset, dev, SMOKE if smoke else None), dev,
-                      dataset=cifar_like(256 if smoke else 2048))
-    trainer.step()  # warmup
-    sync(dev)
-    while time.time() < start_at:  # all k trials measure the same window
-        time.sleep(0.01)
-    n, end = 0, start_at + seconds
-    while time.time() < end:
-        trainer.step()
-        n += 1
-    trainer.scalars()
-    return n
+    def __init__(self, preset: str, device: str, smoke: bool):
+        from benchmarks.common import cifar_like, sync
+        from benchmarks.throughput import SMOKE, preset_config
+        from gansweep.trainer import Trainer
+
+        self.device, self.sync = torch.device(device), sync
+        self.trainer = Trainer(preset_config(preset, self.device, SMOKE if smoke else None),
+                               self.device, dataset=cifar_like(256 if smoke else 2048))
+        self.trainer.step()  # warmup
+        sync(self.device)
+
+    def ready(self) -> bool:  # answered once __init__ (build + warmup) has returned
+        return True
+
+    def train_until(self, start_at: float, seconds: float) -> int:
+        while time.time() < start_at:  # all k trials measure the same window
+            time.sleep(0.01)
+        n, end = 0, start_at + seconds
+        while time.time() < end:
+            self.trainer.step()
+            n += 1
+        self.trainer.scalars()
+        return n
 
 
 def measure(counts=COUNTS, preset: str = "WGAN", seconds: float = 20.0, smoke: bool = False,
             device: str | None = None) -> dict:
-    """{k: aggregate it/s} with Ray tasks of 1/k GPU each; `not measured` without CUDA."""
+    """{k: aggregate it/s} with Ray actors of 1/k GPU each; `not measured` without CUDA."""
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")
     if device == "cpu" and not smoke:
         return {"measured": False, "reason": NO_GPU}
@@ -55,14 +64,16 @@ def measure(counts=COUNTS, preset: str = "WGAN", seconds: float = 20.0, smoke: b
         ray.init(address="local", include_dashboard=False, log_to_driver=False,
                  num_cpus=max(counts) if smoke else None)
     try:
-        remote = ray.remote(_trial)
+        remote = ray.remote(_Trial)
         out = {}
         for k in counts:
-            setup = 20.0 if smoke else 120.0  # Trainer construction + warmup, all k in parallel
-            start_at = time.time() + setup
             res = ({"num_gpus": 1.0 / k} if device == "cuda" else {"num_cpus": 1})
-            tasks = [remote.options(**res).remote(preset, device, seconds, smoke, start_at) for _ in range(k)]
-            iters = ray.get(tasks)
+            trials = [remote.options(**res).remote(preset, device, smoke) for _ in range(k)]
+            ray.get([t.ready.remote() for t in trials])  # every trainer built and warm
+            start_at = time.time() + 0.5
+            iters = ray.get([t.train_until.remote(start_at, seconds) for t in trials])
+            for t in trials:
+                ray.kill(t)
             out[k] = {"trials": k, "iterations": iters, "aggregate_it_s": sum(iters) / seconds}
         single = out[counts[0]]["aggregate_it_s"]
         for k in out:

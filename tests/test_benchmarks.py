@@ -37,7 +37,7 @@ def test_packing_is_recorded_as_not_measured_without_a_gpu():
 
 
 @pytest.mark.slow
-def test_packing_smoke_runs_ray_tasks():
+def test_packing_smoke_runs_ray_actors():
     r = packing.measure((1, 2), seconds=1.0, smoke=True, device="cpu")
     assert [x["trials"] for x in r["results"]] == [1, 2]
     assert all(x["aggregate_it_s"] > 0 for x in r["results"])
