@@ -65,7 +65,9 @@ class BestCheckpoint:
     Ray keeps a trial's newest `keep_checkpoints` directories, by recency on purpose. After a
     killed driver, Ray resumes each trial from the newest checkpoint its last experiment
     snapshot names, which can be a report or two old; Ray forces a snapshot every
-    `num_to_keep` checkpoints so that this one still exists. Ranking by score broke that: a
+    `num_to_keep` checkpoints so that this one still exists (but for the moment before that
+    snapshot is uploaded: the note at tests/sweep/test_cluster.py's KEEP_ALL). Ranking by
+    score broke that: a
     checkpoint that was not among the best was deleted at the very next report, and the
     resumed trial failed with "does not exist on storage anymore". Carrying the best file in
     each newer directory keeps both: the newest ones for resuming, the best for held-out
@@ -91,9 +93,10 @@ class BestCheckpoint:
 
     def restore(self, iteration: int | None, restored: Path) -> None:
         """Take the best file back from a restored checkpoint directory (it carries it)."""
-        path = restored / f"ckpt-{iteration:09d}.pt" if iteration is not None else None
-        if path is not None and path.exists():
-            self.update(iteration, path)
+        from gansweep.checkpoint import checkpoint_path
+
+        if iteration is not None and checkpoint_path(restored, iteration).exists():
+            self.update(iteration, checkpoint_path(restored, iteration))
 
     def add_to(self, report_dir: Path) -> None:
         for f in self.files():
