@@ -23,19 +23,13 @@ from gansweep.sweep.spec import parse_spec
 from gansweep.sweep.storage import TRIALS_FILE, Location
 from gansweep.sweep.tuner import run_sweep
 
+from .killed import KEEP_ALL
+
 pytestmark = pytest.mark.slow
 TINY = {"name": "tiny", "model": "AC-WGAN.a", "data": {"name": "digits"},
         "config": {**smoke_config(), "train.log_every": 2}, "iterations": 8, "eval_every": 2,
         "metric": "fid_digits", "search": {"optim.lr_d": {"loguniform": [1e-4, 1e-3]}},
         "num_samples": 2, "replicates": 2, "max_failures": 3, "resources": {"cpu": 1}}
-
-# Every checkpoint kept (keep_checkpoints): Ray resumes a trial from the newest checkpoint its
-# last experiment snapshot names, deletes old checkpoints as new ones arrive, and forces a
-# snapshot only every keep_checkpoints of them, uploaded a moment later; with a checkpoint
-# every second (these toy trials) a kill can fall in between and the named one is gone. Real
-# trials checkpoint at evaluations minutes apart. Retention has its own test
-# (test_checkpoint_retention.py); this one is about resuming.
-KEEP_ALL = {"keep_checkpoints": 1000}
 
 
 @pytest.fixture

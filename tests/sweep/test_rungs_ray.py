@@ -28,6 +28,7 @@ from gansweep.sweep import tuner
 from gansweep.sweep.tuner import run_sweep
 
 from . import synthetic
+from .killed import KEEP_ALL
 
 pytestmark = pytest.mark.slow
 SPEC = {"name": "luck", "model": "WGAN", "data": {"name": "digits"}, "iterations": 18,
@@ -103,7 +104,7 @@ def test_a_driver_killed_while_a_replicate_waits_at_a_rung_resumes_correctly(tmp
     # Config 0's seed 1 takes 5 s per iteration to the rung: seed 0 waits there for it.
     extra = {"_iterations": 18, "_log_dir": str(logs), "_slow_start": {"0/1": 5.0}}
     driver = [sys.executable, str(Path(synthetic.__file__)), "run", cluster.address, where.uri,
-              json.dumps({**SPEC, "num_samples": 2}), json.dumps(extra)]
+              json.dumps({**SPEC, **KEEP_ALL, "num_samples": 2}), json.dumps(extra)]
     env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
     try:
         proc = subprocess.Popen(driver, env=env, stdout=subprocess.DEVNULL,

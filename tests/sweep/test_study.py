@@ -23,6 +23,7 @@ from gansweep.sweep.study import STUDY_FILE, load_study
 from gansweep.sweep.tuner import run_sweep
 
 from . import synthetic
+from .killed import KEEP_ALL
 
 SPEC = {"name": "study", "model": "WGAN", "data": {"name": "digits"}, "iterations": 10,
         "eval_every": 5, "metric": "fid_digits", "searcher": "tpe", "num_samples": 4,
@@ -118,7 +119,7 @@ def test_a_smoke_sweep_leaves_a_study_equal_to_what_the_searcher_told(tmp_path):
 
 @pytest.mark.slow
 def test_a_killed_driver_resumes_to_a_study_without_duplicated_or_lost_trials(tmp_path):
-    spec = {**SPEC, "name": "killed", "iterations": 18, "eval_every": 2, "num_samples": 4,
+    spec = {**SPEC, **KEEP_ALL, "name": "killed", "iterations": 18, "eval_every": 2, "num_samples": 4,
             "searcher": "random", "resources": {"cpu": 1}, "max_concurrent_trials": 2}
     where = Location(tmp_path / "runs").child("killed")
     logs = tmp_path / "log"
