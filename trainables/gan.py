@@ -66,7 +66,7 @@ class BestCheckpoint:
     killed driver, Ray resumes each trial from the newest checkpoint its last experiment
     snapshot names, which can be a report or two old; Ray forces a snapshot every
     `num_to_keep` checkpoints so that this one still exists (but for the moment before that
-    snapshot is uploaded: the note at tests/sweep/test_cluster.py's KEEP_ALL). Ranking by
+    snapshot is uploaded: the note in tests/sweep/killed.py). Ranking by
     score broke that: a
     checkpoint that was not among the best was deleted at the very next report, and the
     resumed trial failed with "does not exist on storage anymore". Carrying the best file in
