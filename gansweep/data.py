@@ -26,7 +26,10 @@ unless GANSWEEP_SKIP_MD5=1 says it is a deliberately different file (the tests' 
 
 from __future__ import annotations
 
+import functools
+import gzip
 import hashlib
+import importlib.util
 import os
 import pickle
 from dataclasses import dataclass, replace
@@ -110,12 +113,27 @@ def default_root() -> Path:
 
 # --- readers: (root, split, download) -> (images uint8 NCHW, labels, coarse or None, names, coarse names)
 
-def _digits(root: Path, split: str, download: bool):
-    from sklearn.datasets import load_digits
+@functools.lru_cache(maxsize=1)
+def _digits_table() -> np.ndarray:
+    """scikit-learn's digits.csv.gz (1797 rows: 64 pixels in 0..16, then the label), read
+    from its package data without importing scikit-learn (1-3 s of start-up in every
+    process that builds a digits task); sklearn.datasets.load_digits parses the same file
+    the same way (tests/test_data.py compares the two)."""
+    spec = importlib.util.find_spec("sklearn")
+    path = Path(spec.origin).parent / "datasets" / "data" / "digits.csv.gz" if spec and spec.origin else None
+    if path is None or not path.is_file():  # an unusual install: let scikit-learn find it
+        from sklearn.datasets import load_digits
 
-    d = load_digits()
-    images = torch.from_numpy(np.round(d.images * 255 / 16).astype(np.uint8))[:, None]
-    labels = torch.from_numpy(d.target.astype(np.int64))
+        data, target = load_digits(return_X_y=True)
+        return np.column_stack([data, target])
+    with gzip.open(path, "rt", encoding="utf-8") as f:
+        return np.loadtxt(f, delimiter=",")
+
+
+def _digits(root: Path, split: str, download: bool):
+    table = _digits_table()
+    images = torch.from_numpy(np.round(table[:, :-1].reshape(-1, 8, 8) * 255 / 16).astype(np.uint8))[:, None]
+    labels = torch.from_numpy(table[:, -1].astype(np.int64))
     part = slice(0, 1500) if split == "train" else slice(1500, None)
     return (images[part].contiguous(), labels[part], torch.tensor(DIGIT_COARSE)[labels[part]],
             [str(i) for i in range(10)], [f"{a}/{b}" for a, b in DIGIT_GROUPS])

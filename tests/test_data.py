@@ -119,6 +119,24 @@ def test_digits_is_embedded_with_a_documented_split_and_grouping():
     assert [DIGIT_COARSE[d] for d in (0, 6, 1, 7, 2, 3, 4, 9, 5, 8)] == [0, 0, 1, 1, 2, 2, 3, 3, 4, 4]
 
 
+def test_digits_are_sklearns_digits_read_without_importing_sklearn():
+    import subprocess
+    import sys
+
+    from sklearn.datasets import load_digits
+
+    d = load_digits()
+    train, test = load_dataset(DataConfig()), load_dataset(DataConfig(), "test")
+    images = np.round(d.images * 255 / 16).astype(np.uint8)[:, None]
+    assert np.array_equal(torch.cat([train.images, test.images]).numpy(), images)
+    assert torch.cat([train.labels, test.labels]).tolist() == d.target.tolist()
+    # the reader itself leaves scikit-learn unimported (its import is seconds of start-up)
+    code = ("import sys; from gansweep.config import DataConfig; from gansweep.data import load_dataset; "
+            "load_dataset(DataConfig()); print('sklearn' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"
+
+
 def test_fraction_is_a_deterministic_subset_of_the_train_split():
     a = load_dataset(DataConfig(fraction=0.25))
     b = load_dataset(DataConfig(fraction=0.25))
