@@ -15,7 +15,10 @@ Trainer and its dataset, Ray's checkpoint persistence per report. The sweep's wa
 divided by the trials that can run at once.
 (2) As a user starts it: `python -m gansweep.cli run sweeps/quickstart.yaml --smoke-test` in
 a subprocess, and the seconds until the first line of any trial's metrics.jsonl exists
-(the first training step has finished; smoke runs log every step).
+(the first training step has finished; smoke runs log every step). Cold: the first start of
+the spec, with an empty HOME (no searched-key verdicts kept in ~/.cache/gansweep/inert:
+the check trains); warm: the median of the starts after it (`validate`, `run --smoke-test`
+and `run` of one spec: the verdicts are read).
 """
 
 from __future__ import annotations
@@ -93,7 +96,7 @@ def in_process(tmp: Path, smoke: bool = False) -> dict:
 MILESTONES = ("spec checked", "Ray started", "trial started", "task built", "first step")
 
 
-def time_to_first_step(tmp: Path, timeout: float = 300.0) -> dict:
+def time_to_first_step(tmp: Path, home: Path, timeout: float = 300.0) -> dict:
     """Seconds from launching `gansweep run` to the first metrics.jsonl line of any trial,
     and to the milestones on the way: the spec checked (the plan is printed), Ray started
     (Ray's log line), a trial's working directory made (its actor runs the trainable), its
@@ -119,7 +122,7 @@ def time_to_first_step(tmp: Path, timeout: float = 300.0) -> dict:
                 mark("Ray started")
 
     proc = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                            text=True, env={**os.environ, "PYTHONUNBUFFERED": "1", "HOME": str(home)})
     reader = threading.Thread(target=read, args=(proc.stdout,), daemon=True)
     reader.start()
     try:
@@ -146,13 +149,18 @@ def time_to_first_step(tmp: Path, timeout: float = 300.0) -> dict:
 
 
 def startup(tmp: Path, repeat: int = 1) -> dict:
-    """time_to_first_step `repeat` times (it moves by seconds with the machine's load):
-    every run and the median's run."""
-    runs = [time_to_first_step(tmp) for _ in range(repeat)]
+    """time_to_first_step from an empty HOME (cold), then `repeat` times more in that HOME
+    (warm; it moves by seconds with the machine's load): the cold run, the median warm run
+    and every run's time."""
+    home = tmp / "home"
+    home.mkdir()
+    cold = time_to_first_step(tmp, home)
+    runs = [time_to_first_step(tmp, home) for _ in range(repeat)]
     ok = sorted((r for r in runs if r["seconds_to_first_training_step"] is not None),
                 key=lambda r: r["seconds_to_first_training_step"])
     median = ok[len(ok) // 2] if ok else runs[0]
-    return {**median, "runs_s": [r["seconds_to_first_training_step"] for r in runs]}
+    return {**median, "runs_s": [r["seconds_to_first_training_step"] for r in runs],
+            "cold": cold}
 
 
 def run_all(smoke: bool = False, repeat: int = 1, trials: bool = True) -> dict:
@@ -169,7 +177,10 @@ def run_all(smoke: bool = False, repeat: int = 1, trials: bool = True) -> dict:
         print(f"mean per-trial overhead {100 * out['mean_trial_overhead_share']:.1f}%, sweep "
               f"{100 * out['sweep_overhead_share']:.1f}% ({out['spec']})", flush=True)
     if "startup" in out:
-        print(f"gansweep run -> first training step: {out['startup']['seconds_to_first_training_step']} s "
+        cold = out["startup"]["cold"]
+        print(f"gansweep run -> first training step, cold: {cold['seconds_to_first_training_step']} s "
+              f"(milestones {cold['milestones_s']})")
+        print(f"gansweep run -> first training step, warm: {out['startup']['seconds_to_first_training_step']} s "
               f"(runs {out['startup']['runs_s']}; milestones of the median run: "
               f"{out['startup']['milestones_s']})")
     return out

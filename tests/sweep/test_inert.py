@@ -78,3 +78,20 @@ def test_the_check_leaves_the_global_rng_alone_and_caches_its_answers():
     started = time.perf_counter()
     spec("SC-WGAN.a", search)
     assert time.perf_counter() - started < 0.5  # per (model, key, values, fixed config)
+
+
+def test_a_verdict_is_kept_on_disk_for_the_next_process_under_the_codes_version(monkeypatch):
+    """A second driver (validate, then run) reads the verdict instead of training; a verdict
+    decided by other code is not read."""
+    search = {"loss.eta": {"loguniform": [2.0, 20.0]}}
+    spec("WGAN", search)
+    assert list(inert.verdicts_dir().glob("*.json"))
+    trainings, train = [], inert._train
+    monkeypatch.setattr(inert, "_train", lambda *a: trainings.append(a) or train(*a))
+    inert._CACHE.clear()  # as in a new process
+    spec("WGAN", search)
+    assert trainings == []
+    inert._CACHE.clear()
+    monkeypatch.setattr(inert, "code_version", lambda: "another version of the code")
+    spec("WGAN", search)
+    assert len(trainings) == 2
