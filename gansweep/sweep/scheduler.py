@@ -26,7 +26,7 @@ import json
 import time
 
 from ray.tune.experiment import Trial
-from ray.tune.schedulers import AsyncHyperBandScheduler, TrialScheduler
+from ray.tune.schedulers import AsyncHyperBandScheduler, FIFOScheduler, TrialScheduler
 from ray.tune.schedulers.async_hyperband import _Bracket
 
 from gansweep.sweep.storage import Location
@@ -45,6 +45,29 @@ class _Config:
 
     def __init__(self, cid):
         self.trial_id = f"config-{cid}"
+
+
+def first_queued(tune_controller, accept) -> Trial | None:
+    """The first trial in Tune's queue order that `accept`s: Tune's FIFO choice, looked for
+    among the live trials (pending, running, paused) instead of every trial. Tune asks the
+    scheduler at every step of its loop, about 20 times per trial, and its own FIFO scan
+    walks all trials each time: quadratic in the sweep's size, the largest growth of the
+    driver's CPU per trial from 100 to 1,000 trials besides its snapshots. Only when a live
+    trial qualifies is the queue walked, for its order (a retried trial goes to its end)."""
+    live = [t for t in tune_controller.get_live_trials() if accept(t)]
+    if len(live) <= 1:
+        return live[0] if live else None
+    live = set(live)
+    return next(t for t in tune_controller.get_trials() if t in live)
+
+
+class FifoScheduler(FIFOScheduler):
+    """Tune's default scheduler (first pending, else first paused trial), without its scan
+    of every trial at every step (first_queued)."""
+
+    def choose_trial_to_run(self, tune_controller) -> Trial | None:
+        return (first_queued(tune_controller, lambda t: t.status == Trial.PENDING)
+                or first_queued(tune_controller, lambda t: t.status == Trial.PAUSED))
 
 
 class ReplicatedASHA(AsyncHyperBandScheduler):
@@ -143,13 +166,9 @@ class ReplicatedASHA(AsyncHyperBandScheduler):
                 tune_controller.stop_trial(trial)
             else:
                 return trial
-        for trial in tune_controller.get_trials():
-            if trial.status == Trial.PENDING:
-                return trial
-        for trial in tune_controller.get_trials():  # paused, but waiting for nothing
-            if trial.status == Trial.PAUSED and trial.trial_id not in self.waiting:
-                return trial
-        return None
+        return (first_queued(tune_controller, lambda t: t.status == Trial.PENDING)
+                or first_queued(tune_controller,  # paused, but waiting for nothing
+                                lambda t: t.status == Trial.PAUSED and t.trial_id not in self.waiting))
 
     def debug_string(self) -> str:
         return (f"ReplicatedASHA: {len(self.waiting)} replicates waiting at a rung; "

@@ -118,12 +118,12 @@ def build_tuner(spec: SweepSpec, where: Location, extra_config: dict | None = No
 
     from gansweep.sweep.ledger import Ledger
     from gansweep.sweep.loggers import logger_callbacks
-    from gansweep.sweep.scheduler import ReplicatedASHA
+    from gansweep.sweep.scheduler import FifoScheduler, ReplicatedASHA
     from gansweep.sweep.searcher import OBJECTIVE, ReplicatedOptunaSearch
 
     ledger = Ledger(where, spec.metric, spec.mode, spec.iterations, every_s=progress_every_s,
                     expected=spec.trials)
-    scheduler = None
+    scheduler = FifoScheduler()
     if spec.scheduler is not None:
         # ASHA whose rungs judge a configuration on its replicates' mean (one replicate:
         # plain ASHA). It notes waits and rung decisions in the ledger's trial table.

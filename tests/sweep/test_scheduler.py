@@ -6,9 +6,9 @@ import random
 
 import pytest
 from ray.tune.experiment import Trial
-from ray.tune.schedulers import ASHAScheduler
+from ray.tune.schedulers import ASHAScheduler, FIFOScheduler
 
-from gansweep.sweep.scheduler import CONTINUE, PAUSE, RUNGS_FILE, STOP, ReplicatedASHA
+from gansweep.sweep.scheduler import CONTINUE, PAUSE, RUNGS_FILE, STOP, FifoScheduler, ReplicatedASHA
 from gansweep.sweep.storage import Location
 
 
@@ -36,6 +36,9 @@ class FakeController:
 
     def get_trials(self):
         return self.trials
+
+    def get_live_trials(self):  # Tune's: every trial not yet ended
+        return {t for t in self.trials if t.status not in (Trial.TERMINATED, Trial.ERROR)}
 
     def report(self, trial, iteration, value, **extra):
         trial.status = Trial.RUNNING
@@ -167,3 +170,36 @@ def test_a_restored_scheduler_holds_a_waiting_replicate_until_its_rung_is_decide
     assert c2.scheduler.choose_trial_to_run(c2) is a2
     assert s2.decided["0"][repr(2.0)]["mean"] == pytest.approx(2.0)
     assert c2.report(a2, 4, 1.0) == CONTINUE and "c0r0" not in s2.waiting
+
+
+def test_fifo_picks_what_tunes_fifo_picks_looking_only_at_live_trials():
+    """FifoScheduler is Tune's FIFOScheduler (first pending in queue order, else first
+    paused) on random queues, including a retried trial moved to the queue's end; and with
+    no live trial waiting it never walks the queue (Tune asks at every step of its loop)."""
+    rng = random.Random(0)
+    ours, tunes = FifoScheduler(), FIFOScheduler()
+    states = [Trial.PENDING, Trial.PAUSED, Trial.RUNNING, Trial.TERMINATED, Trial.ERROR]
+    for _ in range(500):
+        c = FakeController(ours)
+        c.trials = [FakeTrial(i, 0) for i in range(rng.randint(0, 12))]
+        for t in c.trials:
+            t.status = rng.choices(states, weights=[1, 1, 2, 6, 1])[0]
+        if c.trials and rng.random() < 0.3:
+            c.trials.append(c.trials.pop(rng.randrange(len(c.trials))))  # requeued at the end
+        assert ours.choose_trial_to_run(c) is tunes.choose_trial_to_run(c)
+
+    class Counting(FakeController):
+        walked = 0
+
+        def get_trials(self):
+            self.walked += 1
+            return self.trials
+
+    c = Counting(ours)
+    c.trials = [FakeTrial(i, 0) for i in range(1000)]
+    for t in c.trials:
+        t.status = Trial.TERMINATED
+    c.trials[-1].status = Trial.RUNNING
+    assert ours.choose_trial_to_run(c) is None and c.walked == 0
+    c.trials[500].status = Trial.PENDING
+    assert ours.choose_trial_to_run(c) is c.trials[500] and c.walked == 0
