@@ -1,8 +1,11 @@
 """The ledger rewrites gansweep-trials.json whole, so a write costs more the more trials a sweep
-has; writes are spaced by their CPU cost so that their share of the driver's CPU stays bounded,
-while a slow store's latency (object storage) does not make the file stale."""
+has: only changed entries are encoded again, and writes are spaced by their CPU cost so that
+their share of the driver's CPU stays bounded, while a slow store's latency (object storage)
+does not make the file stale."""
 
 import json
+import random
+from types import SimpleNamespace
 
 from gansweep.sweep import ledger as ledger_module
 from gansweep.sweep.ledger import MIN_WRITE_EVERY_S, WRITE_SHARE, Ledger
@@ -75,3 +78,31 @@ def test_a_write_slow_only_by_latency_keeps_the_minimum_interval(tmp_path, monke
     ledger.trials = {"t1": {"trial_id": "t1", "state": "running"}}
     ledger.flush()
     assert ledger._write_every == MIN_WRITE_EVERY_S
+
+
+def test_the_file_is_the_whole_table_while_only_changed_entries_are_encoded(tmp_path, monkeypatch):
+    """Byte for byte json.dumps(trials, sort_keys=True) (compact) after any sequence of hooks,
+    with each write encoding only the trials touched since the one before."""
+    where, rng = Location(tmp_path), random.Random(0)
+    ledger = Ledger(where, "fid", "min", 10, every_s=1e9)
+    ledger.setup()
+    encoded = []
+    real = ledger_module._compact
+    monkeypatch.setattr(ledger_module, "_compact", lambda v: encoded.append(v["trial_id"]) or real(v))
+    trials = [SimpleNamespace(trial_id=f"t{i:04d}", config={"config_id": i // 2, "replicate": i % 2},
+                              storage=SimpleNamespace(trial_dir_name=f"t{i:04d}"), last_result={})
+              for i in range(60)]
+    for _ in range(40):
+        touched = set()
+        for t in rng.sample(trials, rng.randint(0, 8)):
+            touched.add(t.trial_id)
+            if rng.random() < 0.5:
+                ledger.on_trial_start(0, trials, t)
+            else:
+                ledger.on_trial_result(0, trials, t, {"iteration": rng.randint(1, 10),
+                                                      "fid": rng.random(), "budget": 10})
+        encoded.clear()
+        ledger.flush()
+        assert set(encoded) == touched
+        assert where.read_text(TRIALS_FILE) == json.dumps(ledger.trials, sort_keys=True, default=str,
+                                                          separators=(",", ":"))
