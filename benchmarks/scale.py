@@ -63,6 +63,7 @@ NODES, SMOKE_NODES = 16, 2
 REPLICATES = 2
 CHURN_AT = 0.4  # share of trials finished when two nodes go and one comes
 TIMINGS_ENV = "GANSWEEP_BENCH_TIMINGS"
+PROFILE_ENV = "GANSWEEP_BENCH_PROFILE"  # --profile: the driver's main thread under cProfile
 # Every simulated node's raylet keeps idle Python workers ready (and starts more for a job's
 # first driver and for queued work): on 16 machines that is free, here 16 nodes share 2
 # cores and the ever-restarting idle workers (dozens at once, load average 40) made trials
@@ -120,7 +121,15 @@ def driver(argv: list[str]) -> int:
     out = os.environ.get(TIMINGS_ENV)
     if out:
         atexit.register(lambda: Path(out).write_text(json.dumps(times)))
-    return cli.main(argv)
+    profile_file = os.environ.get(PROFILE_ENV)
+    if not profile_file:
+        return cli.main(argv)
+    import cProfile
+    with cProfile.Profile() as profile:  # Tune's control loop runs in this thread
+        try:
+            return cli.main(argv)
+        finally:
+            profile.dump_stats(profile_file)
 
 
 # --- one run -----------------------------------------------------------------------------
@@ -213,7 +222,7 @@ def _stats(values: list[float]) -> dict:
 
 
 def run_one(trials: int, nodes: int = NODES, concurrent: int = 8, timeout: float = 7200,
-            keep: bool = False) -> dict:
+            keep: bool = False, profile: Path | None = None) -> dict:
     import yaml
     from ray.cluster_utils import Cluster
 
@@ -229,6 +238,9 @@ def run_one(trials: int, nodes: int = NODES, concurrent: int = 8, timeout: float
         workers = [cluster.add_node(num_cpus=1, num_gpus=1) for _ in range(nodes)]
         env = {k: v for k, v in os.environ.items() if k not in NODE_ENV and k != "RAY_ADDRESS"}
         env.update({k: v for k, v in saved.items() if v is not None}, **{TIMINGS_ENV: str(timings_file)})
+        if profile is not None:
+            profile.mkdir(parents=True, exist_ok=True)
+            env[PROFILE_ENV] = str(profile / f"driver-{trials}.prof")
         cmd = [sys.executable, "-m", "benchmarks.scale", "--driver", "run", str(spec_file),
                "--address", cluster.address, "--storage", str(tmp / "runs"), "--progress-every", "60"]
         churn = Churn(cluster, workers, exp, trials)
@@ -288,12 +300,12 @@ def _wait4(proc: subprocess.Popen, timeout: float, tick):
 
 # --- the record ----------------------------------------------------------------------------
 
-def run_all(counts: list[int], smoke: bool = False) -> dict:
+def run_all(counts: list[int], smoke: bool = False, profile: Path | None = None) -> dict:
     runs = []
     for n in counts:
         print(f"== scale: {n} trials", flush=True)
         r = run_one(n, nodes=SMOKE_NODES if smoke else NODES, concurrent=4 if smoke else 8,
-                    timeout=600 if smoke else 7200)
+                    timeout=600 if smoke else 7200, profile=profile)
         print(row(r), flush=True)
         runs.append(r)
     return {"trials": counts, "nodes": runs[0]["nodes"] if runs else None,
@@ -339,6 +351,8 @@ def main(argv=None) -> int:
     p.add_argument("--full", action="store_true", help="100, 300 and 1,000 trials")
     p.add_argument("--smoke", action="store_true", help="2 worker nodes, 8 trials; writes nothing")
     p.add_argument("--trials", type=int, nargs="+", help="these counts instead")
+    p.add_argument("--profile", type=Path, metavar="DIR",
+                   help="profile the driver (cProfile, slower) into DIR/driver-N.prof; writes no record")
     args = p.parse_args(argv)
     counts = args.trials or ([8] if args.smoke else [100, 300, 1000] if args.full else [100])
     import torch
@@ -347,8 +361,8 @@ def main(argv=None) -> int:
 
     record = {"benchmark": "scale", "date": datetime.datetime.now().isoformat(timespec="seconds"),
               "command": "python -m benchmarks.scale " + " ".join(argv),
-              "machine": machine(torch.device("cpu")), **run_all(counts, args.smoke)}
-    if args.smoke:
+              "machine": machine(torch.device("cpu")), **run_all(counts, args.smoke, args.profile)}
+    if args.smoke or args.profile:  # a profiled driver's figures are not the record's
         return 0
     path = RESULTS / f"scale-{datetime.date.today().isoformat()}.json"
     path.write_text(json.dumps(record, indent=2) + "\n")
