@@ -3,6 +3,7 @@
     python -m benchmarks.scale            # 100 trials (what `make bench` runs)
     python -m benchmarks.scale --full     # 100, 300 and 1,000 trials
     python -m benchmarks.scale --smoke    # 2 worker nodes, 8 trials: tests/test_benchmarks.py
+    python -m benchmarks.scale --trials 100 1000 --profile DIR   # the driver under cProfile
 
 For each trial count N: a `ray.cluster_utils.Cluster` of a head (no CPUs, so no trial runs
 there, as on cluster.yaml's CPU head) and 16 worker nodes, each declaring 1 CPU and 1 GPU
