@@ -169,7 +169,7 @@ def _decide(preset: str, layers: dict, key: str, values: tuple) -> Verdict:
 
     with tempfile.TemporaryDirectory(prefix="gansweep-inert-") as tmp:
         # Judges a task trains on first use (PPGN-h's encoder, the LeNet of classifier_alpha)
-        # go to a throw-away cache: validation writes nothing that outlives it.
+        # go to a throw-away cache: only the verdict outlives validation (key_acts).
         return _decide_in(preset, _with_cache_dir(layers, tmp), key, values)
 
 
