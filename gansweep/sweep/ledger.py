@@ -42,6 +42,12 @@ class Ledger(Callback):
         self._encoded: dict[str, str] = {}  # trial id -> '"id":{entry as JSON}', as last written
         self._changed: set[str] = set()     # trial ids whose entry changed since
 
+    def __setstate__(self, state):
+        # Tuner.restore unpickles the ledger pickled when the sweep started, perhaps by a
+        # gansweep without the encoding cache; the scheduler may note restored trials
+        # before Tune calls setup().
+        self.__dict__.update({"_encoded": {}, "_changed": set(), **state})
+
     # --- Tune callback hooks -----------------------------------------------------------------
 
     def setup(self, **info):

@@ -106,3 +106,18 @@ def test_the_file_is_the_whole_table_while_only_changed_entries_are_encoded(tmp_
         assert set(encoded) == touched
         assert where.read_text(TRIALS_FILE) == json.dumps(ledger.trials, sort_keys=True, default=str,
                                                           separators=(",", ":"))
+
+
+def test_a_ledger_pickled_before_the_encoding_cache_still_notes_and_writes(tmp_path):
+    import pickle
+
+    ledger = Ledger(Location(tmp_path), "fid", "min", 10, every_s=1e9)
+    old = pickle.loads(pickle.dumps(ledger))
+    for name in ("_encoded", "_changed"):
+        del old.__dict__[name]
+    old = pickle.loads(pickle.dumps(old))  # what Tuner.restore gets from an older sweep
+    trial = SimpleNamespace(trial_id="t1", config={"config_id": 0}, last_result={},
+                            storage=SimpleNamespace(trial_dir_name="t1"))
+    old.note(trial, state="waiting")  # before setup(), as the scheduler does on restore
+    old.flush()
+    assert json.loads(Location(tmp_path).read_text(TRIALS_FILE))["t1"]["state"] == "waiting"
