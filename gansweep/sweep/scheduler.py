@@ -51,9 +51,10 @@ def first_queued(tune_controller, accept) -> Trial | None:
     """The first trial in Tune's queue order that `accept`s: Tune's FIFO choice, looked for
     among the live trials (pending, running, paused) instead of every trial. Tune asks the
     scheduler at every step of its loop, about 20 times per trial, and its own FIFO scan
-    walks all trials each time: quadratic in the sweep's size, the largest growth of the
-    driver's CPU per trial from 100 to 1,000 trials besides its snapshots. Only when a live
-    trial qualifies is the queue walked, for its order (a retried trial goes to its end)."""
+    walks all trials each time: quadratic in the sweep's size, with the ledger's rewrites
+    and Tune's snapshots the growth of the driver's CPU per trial from 100 to 1,000 trials.
+    Only when two live trials qualify is the queue walked, for their order (a retried trial
+    goes to its end)."""
     live = [t for t in tune_controller.get_live_trials() if accept(t)]
     if len(live) <= 1:
         return live[0] if live else None
