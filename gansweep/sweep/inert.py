@@ -155,10 +155,15 @@ def code_version() -> str:
     """What a verdict depends on besides its tag: every gansweep module (an edit anywhere
     decides again, whatever it touched) and torch's version. Read from the files, so the
     driver imports neither (~30 ms)."""
-    from importlib.metadata import version
+    from importlib.metadata import PackageNotFoundError, version
 
+    try:
+        torch_version = version("torch")
+    except PackageNotFoundError:  # a torch built in place, without its metadata
+        import torch
+        torch_version = torch.__version__.split("+")[0]  # as the metadata has it
     root = Path(__file__).resolve().parents[1]
-    h = hashlib.sha256(f"torch {version('torch')}".encode())
+    h = hashlib.sha256(f"torch {torch_version}".encode())
     for f in sorted(root.rglob("*.py")):
         h.update(f.relative_to(root).as_posix().encode() + b"\0" + f.read_bytes())
     return h.hexdigest()

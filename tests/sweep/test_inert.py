@@ -95,3 +95,17 @@ def test_a_verdict_is_kept_on_disk_for_the_next_process_under_the_codes_version(
     monkeypatch.setattr(inert, "code_version", lambda: "another version of the code")
     spec("WGAN", search)
     assert len(trainings) == 2
+
+
+def test_the_code_version_names_torch_without_its_package_metadata(monkeypatch):
+    import importlib.metadata
+
+    def missing(name):
+        raise importlib.metadata.PackageNotFoundError(name)
+    with_metadata = inert.code_version()
+    inert.code_version.cache_clear()
+    monkeypatch.setattr(importlib.metadata, "version", missing)
+    try:
+        assert inert.code_version() == with_metadata  # torch.__version__ is the same version
+    finally:
+        inert.code_version.cache_clear()
