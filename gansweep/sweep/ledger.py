@@ -54,7 +54,7 @@ class Ledger(Callback):
         # Tuner.restore unpickles this callback as it was when the sweep started: the file
         # holds the trials since, including those finished before the interruption.
         self.trials = self.where.read_json(TRIALS_FILE, {}) or {}
-        self._encoded, self._changed = {}, set(self.trials)
+        self._encoded, self._changed = {}, set()  # flush encodes every entry not in _encoded
         self._reconciled = False
 
     def _reconcile(self, trials) -> None:
