@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 import yaml
 
 from gansweep.errors import ProblemsError
+from gansweep.location import read_jsonl
 from gansweep.sweep.storage import SPEC_FILE, TRIALS_FILE, Location
 
 CKPT = re.compile(r"^ckpt-(\d+)\.pt$")
@@ -85,19 +86,6 @@ class Experiment:
     @property
     def optimize(self) -> str | None:
         return self.resolved.get("optimize")
-
-
-def read_jsonl(text: str) -> list[dict]:
-    """One JSON object per line; a line that does not parse (still being written) is skipped."""
-    out = []
-    for line in text.splitlines():
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            continue
-        if isinstance(obj, dict):
-            out.append(obj)
-    return out
 
 
 def flatten(tree: dict, prefix: str = "") -> dict:

@@ -33,6 +33,20 @@ def name_problem(name) -> str | None:
             "'.', '_' and '-', starting with a letter or digit, at most 128 characters")
 
 
+def read_jsonl(text: str) -> list[dict]:
+    """One JSON object per line (Ray's result.json, gansweep's metrics.jsonl); a line that does
+    not parse (still being written, or torn by a kill) is skipped."""
+    out = []
+    for line in text.splitlines():
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if isinstance(obj, dict):
+            out.append(obj)
+    return out
+
+
 class Location:
     """A directory on a pyarrow filesystem: text and JSON reads and atomic-enough writes."""
 

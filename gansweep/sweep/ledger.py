@@ -20,6 +20,7 @@ import time
 
 from ray.tune import Callback
 
+from gansweep.location import read_jsonl
 from gansweep.metrics import registry
 from gansweep.sweep.searcher import OBJECTIVE
 from gansweep.sweep.storage import TRIALS_FILE, Location
@@ -55,12 +56,15 @@ class Ledger(Callback):
         # holds the trials since, including those finished before the interruption.
         self.trials = self.where.read_json(TRIALS_FILE, {}) or {}
         self._encoded, self._changed = {}, set()  # flush encodes every entry not in _encoded
-        self._reconciled = False
+        self._reconciled, self._resumed = False, bool(self.trials)
+        # Before this driver tells anything: the configurations a forgotten trial may count for
+        self._told_before = _told(self.where) if self._resumed else set()
 
     def _reconcile(self, trials) -> None:
         """Once, at the first step: trials Ray restored as ended while the file (written every
         few seconds) still shows them unfinished, because a killed driver's last write came
-        before their end. Ray runs no hook for them, so they would stay "running"."""
+        before their end. Ray runs no hook for them, so they would stay "running". After a
+        resume, also the trials Ray forgot altogether (_adopt_forgotten)."""
         self._reconciled = True
         for trial in trials:
             e = self.trials.get(trial.trial_id)
@@ -70,6 +74,46 @@ class Ledger(Callback):
                 self.on_trial_complete(0, trials, trial)
             elif trial.status == "ERROR":
                 self._entry(trial)["state"] = "errored"
+        if getattr(self, "_resumed", False):
+            self._adopt_forgotten(trials)
+
+    def _adopt_forgotten(self, trials) -> None:
+        """The trials Ray forgot: a killed driver started them after Ray's last snapshot,
+        and the directory or this file may know them. One whose configuration the study had
+        told when this driver started (it ran to its end before the kill: fast trials, or a
+        long snapshot period) is counted by the searcher and never run again
+        (gansweep.sweep.searcher.suggest), so it is listed as its files show it. Any other
+        is dropped: the searcher hands its configuration out again, and the new trials are
+        the ones of record. Ray writes a trial's params.json and result.json on the driver
+        and syncs them with its snapshots: a forgotten trial's reach the storage when the
+        resumed driver syncs the same staging directory (same Ray session), so this runs
+        again at the end."""
+        known = {t.storage.trial_dir_name for t in trials}
+        forgotten = {e.get("dir"): tid for tid, e in self.trials.items() if e.get("dir") not in known}
+        forgotten.update({d: forgotten.get(d, d) for d in self.where.subdirs()
+                          if d not in known and self.where.exists(f"{d}/params.json")})
+        told = getattr(self, "_told_before", set())
+        for d, tid in forgotten.items():
+            self.trials.pop(tid, None)
+            self._encoded.pop(tid, None)
+            self._dirty = True
+            config = self.where.read_json(f"{d}/params.json", {}) if d else {}
+            if config.get("config_id") in told and self.where.exists(f"{d}/result.json"):
+                self._from_files(tid, d, config)
+
+    def _from_files(self, tid: str, d: str, config: dict) -> None:
+        e = self.trials[tid] = _new_entry(tid, d, config)
+        self._changed.add(tid)
+        results = read_jsonl(self.where.read_text(f"{d}/result.json"))
+        for r in results:
+            self._record(e, r)
+        times = [r["timestamp"] for r in results if isinstance(r.get("timestamp"), (int, float))]
+        if times:  # Ray's wall clock of each report: for `status`'s elapsed time and ETA
+            e["started_at"], e["updated_at"] = times[0], times[-1]
+        if self.where.exists(f"{d}/error.txt"):
+            e["state"], e["error"] = "errored", _last_line(self.where.read_text(f"{d}/error.txt"))
+        else:
+            self._end(e)
 
     def on_trial_start(self, iteration, trials, trial, **info):
         e = self._entry(trial)
@@ -103,6 +147,9 @@ class Ledger(Callback):
     def on_trial_complete(self, iteration, trials, trial, **info):
         e = self._entry(trial)
         self._catch_up(e, trial)
+        self._end(e)
+
+    def _end(self, e: dict) -> None:
         if e["state"] != "diverged":
             budget = e.get("budget") or self.iterations
             e["state"] = "finished" if (e["iteration"] or 0) >= budget else "stopped"
@@ -139,6 +186,10 @@ class Ledger(Callback):
             print(self.progress(), file=sys.stdout, flush=True)
 
     def on_experiment_end(self, trials, **info):
+        if getattr(self, "_resumed", False):
+            # Ray has just synced its staging directory, where the killed driver's files of
+            # forgotten trials wait when the resumed one runs in the same Ray session.
+            self._adopt_forgotten(trials)
         self.flush()
         print(self.progress(), file=sys.stdout, flush=True)
 
@@ -161,12 +212,8 @@ class Ledger(Callback):
         self._dirty = True
         self._changed.add(trial.trial_id)
         if trial.trial_id not in self.trials:
-            cfg = trial.config
-            self.trials[trial.trial_id] = {
-                "trial_id": trial.trial_id, "dir": trial.storage.trial_dir_name,
-                "config_id": cfg.get("config_id"), "replicate": cfg.get("replicate", 0),
-                "params": cfg.get("params", {}), "state": "pending", "iteration": None,
-                "best": None, "best_iteration": None, "metrics": {}, "failures": 0, "error": None}
+            self.trials[trial.trial_id] = _new_entry(trial.trial_id, trial.storage.trial_dir_name,
+                                                     trial.config)
         entry = self.trials[trial.trial_id]
         entry["updated_at"] = time.time()  # wall clock: `status` elapsed time and ETA
         return entry
@@ -190,6 +237,22 @@ class Ledger(Callback):
         # request's latency, which costs the driver nothing, and spacing by it left the file
         # (what `status` shows and a resumed driver starts from) tens of seconds behind.
         self._write_every = max(MIN_WRITE_EVERY_S, (time.thread_time() - cpu) / WRITE_SHARE)
+
+
+def _told(where: Location) -> set[int]:
+    """The configurations the experiment's study has finished."""
+    from gansweep.sweep.study import STUDY_FILE, load_study
+
+    if not where.exists(STUDY_FILE):
+        return set()
+    return {t.number for t in load_study(where).get_trials(deepcopy=False) if t.state.is_finished()}
+
+
+def _new_entry(trial_id: str, directory: str, config: dict) -> dict:
+    return {"trial_id": trial_id, "dir": directory, "config_id": config.get("config_id"),
+            "replicate": config.get("replicate", 0), "params": config.get("params", {}),
+            "state": "pending", "iteration": None, "best": None, "best_iteration": None,
+            "metrics": {}, "failures": 0, "error": None}
 
 
 def _compact(value) -> str:

@@ -70,6 +70,7 @@ class ReplicatedOptunaSearch(Searcher):
     def __init__(self, spec: SweepSpec, where: Location | None = None, study_name: str = "gansweep"):
         super().__init__(metric=OBJECTIVE, mode=spec.mode)
         self.replicates, self.iterations = spec.replicates, spec.iterations
+        self.configs = spec.num_samples  # never more configurations than this (see suggest)
         self.space = optuna_space(spec)
         self.direction = "minimize" if spec.mode == "min" else "maximize"
         self.worst = math.inf if spec.mode == "min" else -math.inf
@@ -104,8 +105,15 @@ class ReplicatedOptunaSearch(Searcher):
     def set_search_properties(self, metric, mode, config, **spec) -> bool:
         return True  # the space, metric and mode come from the sweep spec
 
-    def suggest(self, trial_id: str) -> dict | None:
+    def suggest(self, trial_id: str) -> dict | str | None:
         if not self.queue:
+            if len(self.groups) >= getattr(self, "configs", math.inf):
+                # Only after a resume: a configuration asked, run and told between Ray's
+                # last snapshot and a killed driver is finished in the journal, but Ray
+                # forgot its trials and asks for that many more. It counts (the study has
+                # its value, and gansweep.sweep.ledger lists its trials from their files);
+                # asking anew would run one configuration more than num_samples.
+                return Searcher.FINISHED
             with _expected_warnings():
                 trial = self.study.ask(self.space)
             self._adopt(Group(trial.number, dict(trial.params), trial._trial_id))
@@ -211,7 +219,8 @@ class ReplicatedOptunaSearch(Searcher):
         """Make this (possibly older) state agree with the journal, which is written first:
         groups the journal has finished are not told again; trials asked after this state
         was saved are adopted: their replicates are handed out before anything new is asked
-        (a finished one is kept as done: Ray forgot its trials, the study has its value)."""
+        (a finished one is kept as done: Ray forgot its trials, the study has its value, and it
+        counts toward num_samples)."""
         adopted = False
         for t in self._study.get_trials(deepcopy=False):
             group = self.groups.get(t.number)

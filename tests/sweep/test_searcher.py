@@ -10,7 +10,7 @@ from gansweep.sweep.searcher import OBJECTIVE, ReplicatedOptunaSearch
 from gansweep.sweep.spec import parse_spec
 
 
-def make(searcher="tpe", seed=0, replicates=1, num_samples=30, mode="min"):
+def make(searcher="tpe", seed=0, replicates=1, num_samples=40, mode="min"):
     return ReplicatedOptunaSearch(parse_spec({
         "model": "WGAN", "data": {"name": "digits"}, "iterations": 10, "eval_every": 5,
         "metric": "fid_digits" if mode == "min" else "is_digits", "mode": mode, "searcher": searcher, "seed": seed,

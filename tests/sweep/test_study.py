@@ -85,6 +85,29 @@ def test_a_restored_searcher_reattaches_and_neither_repeats_nor_loses_a_trial(tm
     assert [t.value for t in study.trials] == [2.0, 5.0]
 
 
+def test_a_configuration_told_after_the_snapshot_counts_toward_num_samples(tmp_path):
+    """A configuration asked, run and told between Tune's last snapshot and a kill: Ray
+    forgets its trials and asks for that many more. The study has its value; asking anew
+    would make num_samples + 1 configurations."""
+    where = Location(tmp_path).child("exp")
+    spec = parse_spec({**SPEC, "num_samples": 2})
+    s = ReplicatedOptunaSearch(spec, where)
+    s.suggest("a"), s.suggest("b")
+    s.save(str(tmp_path / "searcher.pkl"))  # Tune's last snapshot before the kill
+    for tid in ("a", "b", "c", "d"):  # a, b: known to Ray; c, d: asked and ended after
+        if tid in ("c", "d"):
+            s.suggest(tid)
+        s.on_trial_complete(tid, {OBJECTIVE: 1.0, "iteration": 10})
+
+    r = pickle.loads(pickle.dumps(ReplicatedOptunaSearch(spec, where)))
+    r.restore(str(tmp_path / "searcher.pkl"))
+    for tid in ("a", "b"):  # re-run by Ray from their checkpoints
+        r.on_trial_complete(tid, {OBJECTIVE: 1.0, "iteration": 10})
+    assert r.suggest("c2") == r.suggest("d2") == ReplicatedOptunaSearch.FINISHED
+    assert [(t.number, t.state) for t in load_study(where).trials] == [
+        (0, TrialState.COMPLETE), (1, TrialState.COMPLETE)]
+
+
 SMOKE = {"model": "AC-WGAN.a", "data": {"name": "digits"}, "metric": "fid_digits",
          "search": {"optim.lr_d": {"loguniform": [1e-4, 1e-3]}}}
 
@@ -117,17 +140,31 @@ def test_a_smoke_sweep_leaves_a_study_equal_to_what_the_searcher_told(tmp_path):
         assert t.params == json.loads(json.dumps(reps[0][0]["config"]["params"]))
 
 
+# Where the driver is killed. "running": while configuration 2 is slow to its first report,
+# Ray snapshotting every second. "forgotten": once configuration 3 has run and been told
+# while 2/1 is still slow, after Ray's last snapshot (one at the start, then every 10 min):
+# Ray forgets every trial, the study has 0, 1 and 3 told, and 2 runs again.
+KILLS = {
+    "running": ({"2/0": 4.0, "2/1": 4.0}, "1",
+                lambda logs, where: (logs / "2-0.jsonl").exists() or (logs / "2-1.jsonl").exists()),
+    "forgotten": ({"2/1": 6.0}, "600",
+                  lambda logs, where: where.exists(STUDY_FILE) and any(
+                      t.number == 3 and t.state.is_finished() for t in load_study(where).trials)),
+}
+
+
 @pytest.mark.slow
-def test_a_killed_driver_resumes_to_a_study_without_duplicated_or_lost_trials(tmp_path):
+@pytest.mark.parametrize("kill", KILLS)
+def test_a_killed_driver_resumes_to_a_study_without_duplicated_or_lost_trials(tmp_path, kill):
+    slow, snapshot_s, killed_when = KILLS[kill]
     spec = {**SPEC, **KEEP_ALL, "name": "killed", "iterations": 18, "eval_every": 2, "num_samples": 4,
             "searcher": "random", "resources": {"cpu": 1}, "max_concurrent_trials": 2}
     where = Location(tmp_path / "runs").child("killed")
     logs = tmp_path / "log"
     logs.mkdir()
-    # Configuration 2 is slow to its first report: the driver is killed while it runs.
-    extra = {"_iterations": 18, "_log_dir": str(logs), "_slow_start": {"2/0": 4.0, "2/1": 4.0}}
+    extra = {"_iterations": 18, "_log_dir": str(logs), "_slow_start": slow}
     script = str(Path(synthetic.__file__))
-    env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1"}
+    env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": snapshot_s}
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 2, "include_dashboard": False})
     try:
         proc = subprocess.Popen([sys.executable, script, "run", cluster.address, where.uri,
@@ -135,7 +172,7 @@ def test_a_killed_driver_resumes_to_a_study_without_duplicated_or_lost_trials(tm
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                                 start_new_session=True)
         try:
-            synthetic.wait(lambda: (logs / "2-0.jsonl").exists() or (logs / "2-1.jsonl").exists(), 180)
+            synthetic.wait(lambda: killed_when(logs, where), 180)
         finally:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
@@ -147,9 +184,16 @@ def test_a_killed_driver_resumes_to_a_study_without_duplicated_or_lost_trials(tm
     finally:
         ray.shutdown()
         cluster.shutdown()
+    # Each (configuration, replicate) once. In "running" too, configuration 3's trials (which
+    # take milliseconds) can run and be told between the trigger and the kill.
     study = load_study(where)
-    configs = {e["config_id"] for e in where.read_json(TRIALS_FILE).values()}
-    assert sorted(t.number for t in study.trials) == sorted(configs) == [0, 1, 2, 3]
+    entries = where.read_json(TRIALS_FILE).values()
+    assert sorted(t.number for t in study.trials) == [0, 1, 2, 3]
+    assert sorted((e["config_id"], e["replicate"]) for e in entries) == [
+        (c, r) for c in range(4) for r in (0, 1)]
+    assert {e["state"] for e in entries} == {"finished"}
+    if kill == "forgotten":  # told before the kill: not run again
+        assert [len((logs / f"3-{r}.jsonl").read_text().splitlines()) for r in (0, 1)] == [9, 9]
     assert [t.state for t in study.trials] == [TrialState.COMPLETE] * 4
     for t in study.trials:  # synthetic.value: each configuration's mean over its two seeds
         mean = lambda it: sum(synthetic.value(t.number, r, it) for r in (0, 1)) / 2  # noqa: E731
