@@ -86,7 +86,9 @@ def bench_ours(n: int, batch: int, weights: Path, device, cache_dir: Path):
                                       "setup_s_once": setup}
 
 
-def bench_pytorch_fid(gen_uint8, real_uint8, weights: Path, tmp: Path, device):
+def bench_pytorch_fid(gen_uint8, real_uint8, weights: Path, tmp: Path, device, distance=None):
+    """`distance` (smoke runs): instead of pytorch-fid's own, whose scipy sqrtm takes ~15 s on
+    the rank-19 covariances of 20 samples (~2 s at full rank)."""
     from gansweep.metrics.base import save_image_folder
     from gansweep.metrics.inception import weights_filename
     import pytorch_fid.fid_score as fs
@@ -115,7 +117,7 @@ def bench_pytorch_fid(gen_uint8, real_uint8, weights: Path, tmp: Path, device):
         return wrapper
 
     fs.compute_statistics_of_path = timed("statistics_s", originals[0])
-    fs.calculate_frechet_distance = timed("distance_s", originals[1])
+    fs.calculate_frechet_distance = timed("distance_s", distance or originals[1])
     try:
         workers = min(len(os.sched_getaffinity(0)), 8)  # pytorch-fid's command-line default
         t = time.perf_counter()
@@ -127,10 +129,13 @@ def bench_pytorch_fid(gen_uint8, real_uint8, weights: Path, tmp: Path, device):
     return {"fid": float(value), "total_s": total, "png_write_s": write, "num_workers": workers, **laps}
 
 
-def run_one(n: int, batch: int, weights: Path, device, tmp: Path) -> dict:
+def run_one(n: int, batch: int, weights: Path, device, tmp: Path, smoke: bool = False) -> dict:
+    from gansweep.metrics.fid import frechet_distance_torch
+
     evaluator, sample, real, ours = bench_ours(n, batch, weights, device, tmp / f"cache{n}")
     gen = evaluator.generate(sample).cpu()
-    theirs = bench_pytorch_fid(gen, real.images, weights, tmp / f"pf{n}", device)
+    theirs = bench_pytorch_fid(gen, real.images, weights, tmp / f"pf{n}", device,
+                               distance=frechet_distance_torch if smoke else None)
     return {"samples": n, "real_samples": n, "gansweep": ours, "pytorch_fid": theirs,
             "speedup": theirs["total_s"] / ours["total_s"],
             "fid_relative_difference": abs(ours["fid"] - theirs["fid"]) / max(abs(theirs["fid"]), 1e-12)}
@@ -167,7 +172,7 @@ def main(argv=None) -> int:
         weights, kind = weights_file(tmp, args.inception_weights)
         results = []
         for n in sizes:
-            r = run_one(n, min(args.batch_size, n), weights, device, tmp)
+            r = run_one(n, min(args.batch_size, n), weights, device, tmp, smoke=args.smoke)
             print(f"N={n}: gansweep {r['gansweep']['total_s']:.1f} s "
                   f"(generate {r['gansweep']['generate_s']:.2f}, features {r['gansweep']['features_s']:.1f}, "
                   f"distance {r['gansweep']['distance_s']:.2f}) | pytorch-fid {r['pytorch_fid']['total_s']:.1f} s "

@@ -25,11 +25,11 @@ README = ROOT / "benchmarks" / "README.md"
 BEGIN, END = "<!-- latest-figures:begin -->", "<!-- latest-figures:end -->"
 
 
-def eval_seconds(device: torch.device, samples: list[int]) -> dict:
+def eval_seconds(device: torch.device, samples: list[int], smoke: bool = False) -> dict:
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         weights, kind = eval_speed.weights_file(tmp, None)
-        results = [eval_speed.run_one(n, min(100, n), weights, device, tmp) for n in samples]
+        results = [eval_speed.run_one(n, min(100, n), weights, device, tmp, smoke) for n in samples]
     for r in results:
         print(f"eval N={r['samples']}: gansweep {r['gansweep']['total_s']:.1f} s | pytorch-fid "
               f"{r['pytorch_fid']['total_s']:.1f} s", flush=True)
@@ -97,7 +97,7 @@ def main(argv=None) -> int:
     record["throughput"] = throughput.run_all(device, args.smoke)
     print("== evaluation", flush=True)
     samples = args.eval_samples or ([20] if args.smoke else [200 if device.type == "cpu" else 5000])
-    record["eval"] = eval_seconds(device, samples)
+    record["eval"] = eval_seconds(device, samples, args.smoke)
     print("== sweep overhead", flush=True)
     record["overhead"] = overhead.run_all(args.smoke)
     print("== scale", flush=True)
