@@ -36,7 +36,9 @@ Figures per N:
   `python -m benchmarks.scale --driver run ...`, which wraps ReplicatedOptunaSearch.suggest /
   on_trial_complete and Ledger.flush with a perf_counter and then calls gansweep.cli.main:
   ms per suggestion (mean, and mean over the last 10 % of asks, i.e. at the study's full
-  size), ms per tell, ms per ledger write (mean and last);
+  size), ms per tell, ms per ledger write (mean and last), and the searcher's CPU time per
+  trial (thread time of its suggest and on_trial_complete calls: Optuna's asks and tells),
+  the part of the driver's CPU that TPE's model of the whole history makes grow;
 - `gansweep status EXP` and `gansweep collect EXP -o TMP` wall time (fresh processes);
 - the driver's peak RSS (rusage ru_maxrss of the driver process) and the experiment
   directory's size (before collect).
@@ -47,6 +49,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import math
 import os
 import re
 import shutil
@@ -100,20 +103,23 @@ def driver(argv: list[str]) -> int:
     from gansweep.sweep.ledger import Ledger
     from gansweep.sweep.searcher import ReplicatedOptunaSearch
 
-    times: dict[str, list[float]] = {"suggest": [], "ask": [], "tell": [], "flush": []}
+    times: dict[str, list[float]] = {"suggest": [], "ask": [], "tell": [], "flush": [],
+                                      "searcher_cpu": [0.0]}
 
     def timed(cls, name, record):
         original = getattr(cls, name)
 
         def wrapper(self, *args, **kwargs):
             asks = name == "suggest" and not self.queue  # this call asks Optuna
-            t = time.perf_counter()
+            t, cpu = time.perf_counter(), time.thread_time()
             try:
                 return original(self, *args, **kwargs)
             finally:
                 dt = time.perf_counter() - t
                 for key in record(asks):
                     times[key].append(dt)
+                if cls is ReplicatedOptunaSearch:
+                    times["searcher_cpu"][0] += time.thread_time() - cpu
         setattr(cls, name, wrapper)
 
     timed(ReplicatedOptunaSearch, "suggest", lambda asks: ["suggest", "ask"] if asks else ["suggest"])
@@ -267,6 +273,7 @@ def run_one(trials: int, nodes: int = NODES, concurrent: int = 8, timeout: float
                 "steady_s_per_trial": steady / trials,
                 "driver_cpu_s": usage.ru_utime + usage.ru_stime, "driver_startup_cpu_s": startup.seconds,
                 "driver_cpu_s_per_trial": (usage.ru_utime + usage.ru_stime - (startup.seconds or 0)) / trials,
+                "searcher_cpu_s_per_trial": t["searcher_cpu"][0] / trials,
                 "driver_peak_rss_mb": usage.ru_maxrss / 1024,
                 "searcher_suggest": _stats(t["suggest"]), "searcher_ask": _stats(t["ask"]),
                 "searcher_tell": _stats(t["tell"]), "ledger_write": _stats(t["flush"]),
@@ -314,7 +321,8 @@ def run_all(counts: list[int], smoke: bool = False, profile: Path | None = None)
             "runs": runs}
 
 
-HEAD = ("| trials | nodes | lost | duplicated | retried | wall s/trial (steady) | driver CPU s/trial after start-up | "
+HEAD = ("| trials | nodes | lost | duplicated | retried | wall s/trial (steady) | driver CPU s/trial after start-up "
+        "(of it the searcher's) | "
         "ask ms (at full size) | tell ms | ledger write ms (last) | status s | collect s | "
         "driver peak RSS | experiment size |")
 
@@ -324,7 +332,8 @@ def row(r: dict) -> str:
         return "-" if x is None else f"{x:.1f}"
     return (f"| {r['trials']} | {r['nodes']} → {r['churn'].get('nodes_after', r['nodes'])} | {r['lost']} | "
             f"{r['duplicated']} | {r['retried']} | {r['wall_s_per_trial']:.2f} ({r['steady_s_per_trial']:.2f}) | "
-            f"{r['driver_cpu_s_per_trial']:.3f} | {ms(r['searcher_ask']['mean_ms'])} "
+            f"{r['driver_cpu_s_per_trial']:.3f} ({r.get('searcher_cpu_s_per_trial', math.nan):.3f}) | "
+            f"{ms(r['searcher_ask']['mean_ms'])} "
             f"({ms(r['searcher_ask']['last_10pct_mean_ms'])}) | {ms(r['searcher_tell']['mean_ms'])} | "
             f"{ms(r['ledger_write']['mean_ms'])} ({ms(r['ledger_write']['last_10pct_mean_ms'])}) | "
             f"{r['status_s']:.2f} | {r['collect_s']:.2f} | {r['driver_peak_rss_mb']:.0f} MB | "
