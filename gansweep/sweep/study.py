@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import weakref
 
 import optuna
 from optuna.storages import JournalStorage
@@ -40,12 +41,13 @@ class StudyFile:
         self.name = os.path.basename(where.path)
         self._local: str | None = None   # the journal this process appends to
         self._storage: JournalStorage | None = None
+        self._discard: weakref.finalize | None = None  # removes a remote working copy
 
     def __getstate__(self):
         return {"where": self.where, "name": self.name}
 
     def __setstate__(self, state):
-        self.__dict__.update(state, _local=None, _storage=None)
+        self.__dict__.update(state, _local=None, _storage=None, _discard=None)
 
     @property
     def path(self) -> str:
@@ -55,7 +57,10 @@ class StudyFile:
                 os.makedirs(self.where.path, exist_ok=True)
                 self._local = self.where.join(STUDY_FILE)
             else:  # a local working copy, seeded from the stored one (a resumed driver)
-                self._local = os.path.join(tempfile.mkdtemp(prefix="gansweep-study-"), STUDY_FILE)
+                copy = tempfile.mkdtemp(prefix="gansweep-study-")
+                # Gone when this object is, or at exit: every change is uploaded already.
+                self._discard = weakref.finalize(self, shutil.rmtree, copy, True)
+                self._local = os.path.join(copy, STUDY_FILE)
                 if self.where.exists(STUDY_FILE):
                     with open(self._local, "wb") as f:
                         f.write(self.where.read_bytes(STUDY_FILE))
@@ -78,9 +83,13 @@ class StudyFile:
     def close(self) -> None:
         """Forget the open storage; a remote working copy is synced and removed."""
         self.sync()
-        if not self.where.is_local and self._local is not None:
-            shutil.rmtree(os.path.dirname(self._local), ignore_errors=True)
-        self._local, self._storage = None, None
+        self.discard()
+
+    def discard(self) -> None:
+        """Forget the open storage; a remote working copy is removed, not uploaded."""
+        if getattr(self, "_discard", None) is not None:
+            self._discard()
+        self._local, self._storage, self._discard = None, None, None
 
 
 def load_study(where: Location | str) -> optuna.Study:
@@ -89,4 +98,6 @@ def load_study(where: Location | str) -> optuna.Study:
     f = StudyFile(where)
     if not where.exists(STUDY_FILE):
         raise FileNotFoundError(f"{where.uri}/{STUDY_FILE} does not exist")
-    return optuna.load_study(study_name=f.name, storage=f.storage())
+    study = optuna.load_study(study_name=f.name, storage=f.storage())
+    weakref.finalize(study, f.discard)  # the fetched copy lives as long as the study
+    return study

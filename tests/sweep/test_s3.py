@@ -100,6 +100,34 @@ def test_location_round_trip_on_s3(s3):
     assert not where.is_local
 
 
+def test_a_study_read_from_the_bucket_leaves_no_local_copy_behind(s3, tmp_path, monkeypatch):
+    """A journal on an object store is read through a local copy (gansweep.sweep.study):
+    the copy goes when the study object goes, and the driver's working copy at exit."""
+    import gc
+    import tempfile
+
+    from gansweep.sweep.searcher import OBJECTIVE, ReplicatedOptunaSearch
+    from gansweep.sweep.spec import parse_spec
+    from gansweep.sweep.study import load_study
+
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    where = Location(f"{s3}/studies").child("exp")
+    searcher = ReplicatedOptunaSearch(parse_spec({
+        "name": "exp", "model": "WGAN", "data": {"name": "digits"}, "metric": "fid_digits",
+        "replicates": 1, "search": {"optim.lr_d": {"loguniform": [1e-5, 1e-2]}}}), where)
+    searcher.suggest("a")
+    searcher.on_trial_complete("a", {OBJECTIVE: 2.0, "iteration": 10})
+    copies = lambda: sorted(tmp_path.glob("gansweep-study-*"))  # noqa: E731
+    assert len(copies()) == 1  # the searcher's working copy, uploaded after every change
+    study = load_study(where)
+    assert [t.value for t in study.trials] == [2.0] and len(copies()) == 2
+    del study
+    gc.collect()
+    assert len(copies()) == 1
+    searcher.file.close()
+    assert copies() == [] and [t.value for t in load_study(where).trials] == [2.0]
+
+
 def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path):
     spec_file = tmp_path / "tiny.yaml"
     spec_file.write_text(yaml.safe_dump({**TINY, **KEEP_ALL}))
