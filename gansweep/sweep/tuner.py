@@ -105,8 +105,8 @@ def _trainable(spec: SweepSpec):
     return tune.with_resources(train_trial, {"cpu": spec.cpu, "gpu": spec.gpu})
 
 
-_USER_TUNE_ENV = {k: os.environ.get(k) for k in ("TUNE_MAX_PENDING_TRIALS_PG", "TUNE_GLOBAL_CHECKPOINT_S")}
 SNAPSHOT_S_PER_TRIAL = 0.03  # the experiment snapshot's period per trial in the sweep (below)
+_SET_HERE: dict[str, str] = {}  # what tune_settings last set: any other value is the user's
 
 
 def tune_settings(spec: SweepSpec) -> None:
@@ -128,11 +128,11 @@ def tune_settings(spec: SweepSpec) -> None:
     resume re-runs the trials started since the last snapshot (from their checkpoints Ray
     knew, or from the start); the study and the ledger stay exact (gansweep.sweep.searcher,
     .ledger), and Tune still forces a snapshot every keep_checkpoints checkpoints of a trial."""
-    pending = _USER_TUNE_ENV["TUNE_MAX_PENDING_TRIALS_PG"] or str(max(2, spec.replicates))
-    os.environ["TUNE_MAX_PENDING_TRIALS_PG"] = pending
     period = SNAPSHOT_S_PER_TRIAL * spec.trials
-    snapshot = _USER_TUNE_ENV["TUNE_GLOBAL_CHECKPOINT_S"] or (f"{period:g}" if period > 10 else "auto")
-    os.environ["TUNE_GLOBAL_CHECKPOINT_S"] = snapshot
+    for key, value in (("TUNE_MAX_PENDING_TRIALS_PG", str(max(2, spec.replicates))),
+                       ("TUNE_GLOBAL_CHECKPOINT_S", f"{period:g}" if period > 10 else "auto")):
+        if os.environ.get(key, _SET_HERE.get(key)) == _SET_HERE.get(key):  # unset, or ours
+            os.environ[key] = _SET_HERE[key] = value
 
 
 def trial_dirname(trial) -> str:

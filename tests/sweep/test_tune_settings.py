@@ -13,9 +13,9 @@ SPEC = {"model": "WGAN", "data": {"name": "digits"}, "metric": "fid_digits",
 
 @pytest.fixture
 def env(monkeypatch):
-    for key in tuner._USER_TUNE_ENV:
+    for key in ("TUNE_MAX_PENDING_TRIALS_PG", "TUNE_GLOBAL_CHECKPOINT_S"):
         monkeypatch.delenv(key, raising=False)
-    monkeypatch.setattr(tuner, "_USER_TUNE_ENV", dict.fromkeys(tuner._USER_TUNE_ENV))
+    monkeypatch.setattr(tuner, "_SET_HERE", {})
     return monkeypatch
 
 
@@ -31,7 +31,11 @@ def test_the_snapshot_period_grows_with_the_sweep(env, configs, replicates, snap
 
 
 def test_the_users_own_settings_win(env):
-    env.setattr(tuner, "_USER_TUNE_ENV", {"TUNE_GLOBAL_CHECKPOINT_S": "1",
-                                          "TUNE_MAX_PENDING_TRIALS_PG": "7"})
-    tuner.tune_settings(parse_spec({**SPEC, "num_samples": 500, "replicates": 2}))
+    big, small = (parse_spec({**SPEC, "num_samples": n, "replicates": 2}) for n in (500, 50))
+    tuner.tune_settings(big)  # one sweep, then another of a different size: ours follow it
+    tuner.tune_settings(small)
+    assert os.environ["TUNE_GLOBAL_CHECKPOINT_S"] == "auto"
+    env.setenv("TUNE_GLOBAL_CHECKPOINT_S", "1")  # set by the user, before or after the import
+    env.setenv("TUNE_MAX_PENDING_TRIALS_PG", "7")
+    tuner.tune_settings(big)
     assert (os.environ["TUNE_GLOBAL_CHECKPOINT_S"], os.environ["TUNE_MAX_PENDING_TRIALS_PG"]) == ("1", "7")
