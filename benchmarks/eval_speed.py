@@ -55,7 +55,8 @@ def weights_file(tmp: Path, given: str | None) -> tuple[Path, str]:
 
 def make_generator(device):
     from gansweep.config import override, resolve
-    from gansweep.models import DataShape, build_gan
+    from gansweep.models.families import build_gan
+    from gansweep.models.networks import DataShape
 
     cfg = resolve({"model": "WGAN", "data": {"name": "cifar10"}})
     G = build_gan(cfg.model, DataShape(3, 32, 10)).G.to(device).eval()

@@ -19,7 +19,8 @@ import torch.nn.functional as F
 
 from gansweep.config import Config, deep_merge, resolve
 from gansweep.data import ImageDataset
-from gansweep.models import DataShape, build_gan
+from gansweep.models.families import build_gan
+from gansweep.models.networks import DataShape
 
 
 class PlainWGANGP:

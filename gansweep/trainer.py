@@ -42,7 +42,8 @@ from gansweep.config import Config, steps_per_epoch
 from gansweep.critic_schedule import critic_steps
 from gansweep.data import ImageDataset, load_dataset, to_float
 from gansweep.latent import sample_latents
-from gansweep.models import build_gan, data_shape
+from gansweep.models.families import build_gan
+from gansweep.models.networks import data_shape
 from gansweep.models.layers import frozen
 from gansweep.optim import lr_factor, make_optimizer, set_lr
 from gansweep.sampler import BatchSampler

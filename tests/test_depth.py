@@ -9,7 +9,8 @@ from torch import nn
 from gansweep.config import resolve
 from gansweep.data import load_dataset
 from gansweep.metrics.evaluator import fixed_latents
-from gansweep.models import DataShape, build_gan
+from gansweep.models.families import build_gan
+from gansweep.models.networks import DataShape
 from gansweep.trainer import Trainer
 from tests.conftest import tiny_config
 from tests.test_data import write_cifar10, write_mnist

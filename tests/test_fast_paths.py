@@ -20,7 +20,8 @@ import torch
 
 from gansweep import losses
 from gansweep.config import ConfigError, resolve
-from gansweep.models import DataShape, build_gan
+from gansweep.models.families import build_gan
+from gansweep.models.networks import DataShape
 from gansweep.optim import kernel_flags
 from gansweep.trainer import Trainer
 from tests.conftest import tiny_config

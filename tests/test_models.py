@@ -4,7 +4,8 @@ import pytest
 import torch
 
 from gansweep.config import resolve
-from gansweep.models import DataShape, build_gan
+from gansweep.models.families import build_gan
+from gansweep.models.networks import DataShape
 from gansweep.config.presets import GAN_PRESETS
 
 CIFAR100 = DataShape(channels=3, image_size=32, num_classes=100, num_aux_classes=20)

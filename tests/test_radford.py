@@ -6,7 +6,8 @@ import torch
 from torch import nn
 
 from gansweep.config import ConfigError, override, resolve
-from gansweep.models import DataShape, build_gan
+from gansweep.models.families import build_gan
+from gansweep.models.networks import DataShape
 from gansweep.models.radford import discriminator_plan, generator_plan
 from gansweep.config.presets.gan_vs_wgan import GAN_VS_WGAN_PRESETS
 from gansweep.config.presets.mnist_dcgan import MNIST_DCGAN_PRESETS

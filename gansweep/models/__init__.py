@@ -9,12 +9,9 @@
     depth.py   the depth study's residual MLP (R^2) and residual DCGAN (MNIST, CIFAR-10)
     radford.py Radford et al.'s DCGAN family of the MNIST DCGAN report (MNIST, CDCGAN) and the GAN vs WGAN report (CIFAR-10)
     dense.py   the MNIST DCGAN report's dense (fully connected) CGAN
+
+The package itself imports nothing, and families.py loads a family's network file (and
+torch) only when it builds one: the sweep driver reads the table (a smoke test's sizes)
+without paying for torch. Import names from the modules: gansweep.models.families.build_gan,
+gansweep.models.networks.DataShape.
 """
-
-from __future__ import annotations
-
-from gansweep.models.families import FAMILIES, Family, build_gan, family
-from gansweep.models.networks import DataShape, GANNetworks, data_shape, task_classes
-
-__all__ = ["FAMILIES", "DataShape", "Family", "GANNetworks", "build_gan", "data_shape", "family",
-           "task_classes"]

@@ -19,17 +19,17 @@ table; tests/test_families.py holds the two equal). Presets then name the new ar
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import TYPE_CHECKING, Callable, Optional
 
 from gansweep.config import ModelConfig
 from gansweep.config.checks import _point_data_checks, _radford_checks, ppgn_checks
-from gansweep.models import dense, depth, radford
-from gansweep.models.acgan import ACGANDiscriminator
-from gansweep.models.dcgan import Classifier, Discriminator, Generator
-from gansweep.models.networks import DataShape, GANNetworks, initialised, task_classes
-from gansweep.models.resnet import ResNetDiscriminator, ResNetGenerator
 
-Builder = Callable[[ModelConfig, DataShape], GANNetworks]
+if TYPE_CHECKING:
+    from gansweep.models.networks import DataShape, GANNetworks
+
+# The table is read where torch is not wanted (the sweep driver reads the smoke sizes): each
+# builder imports its network files, and with them torch, when it is called.
+Builder = Callable[[ModelConfig, "DataShape"], "GANNetworks"]
 Check = Callable[..., list]
 
 
@@ -46,6 +46,11 @@ class Family:
 
 def _thesis(m: ModelConfig, shape: DataShape) -> GANNetworks:
     """The thesis's networks: Table 4.3 (dcgan), Odena's D (acgan), Appendix D (resnet)."""
+    from gansweep.models.acgan import ACGANDiscriminator
+    from gansweep.models.dcgan import Classifier, Discriminator, Generator
+    from gansweep.models.networks import GANNetworks, task_classes
+    from gansweep.models.resnet import ResNetDiscriminator, ResNetGenerator
+
     size = shape.image_size
     if size < 8 or size % 8:
         raise ValueError(f"image size {size} is not a multiple of 8 >= 8; set data.image_size")
@@ -68,14 +73,20 @@ def _thesis(m: ModelConfig, shape: DataShape) -> GANNetworks:
 
 
 def _radford(m: ModelConfig, shape: DataShape) -> GANNetworks:
+    from gansweep.models import radford
+    from gansweep.models.networks import GANNetworks
     return GANNetworks(*radford.build(m, shape))  # any image size: it plans its own layers
 
 
 def _dense(m: ModelConfig, shape: DataShape) -> GANNetworks:
+    from gansweep.models import dense
+    from gansweep.models.networks import GANNetworks
     return GANNetworks(*dense.build(m, shape))
 
 
 def _residual_mlp(m: ModelConfig, shape: DataShape) -> GANNetworks:
+    from gansweep.models import depth
+    from gansweep.models.networks import GANNetworks
     if not shape.vector_dim:
         raise ValueError("residual_mlp trains on points in R^2 (data.name swissroll or gaussians8)")
     return GANNetworks(depth.ResidualMLPGenerator(m.z_dim, shape.vector_dim, m.g_width or m.width, m.blocks),
@@ -83,6 +94,8 @@ def _residual_mlp(m: ModelConfig, shape: DataShape) -> GANNetworks:
 
 
 def _residual_dcgan(m: ModelConfig, shape: DataShape) -> GANNetworks:
+    from gansweep.models import depth
+    from gansweep.models.networks import GANNetworks
     G = depth.ResidualDCGANGenerator(m.z_dim, shape.channels, shape.image_size, m.g_width or m.width,
                                      m.stages, m.blocks)
     D = depth.ResidualDCGANDiscriminator(shape.channels, shape.image_size, m.width, m.stages, m.blocks,
@@ -132,6 +145,7 @@ def family(arch: str) -> Family:
 
 def build_gan(m: ModelConfig, shape: DataShape) -> GANNetworks:
     """G, D and any separate classifiers of a GAN family, initialised per model.init."""
+    from gansweep.models.networks import initialised
     build = family(m.arch).build
     if build is None:
         raise ValueError(f"model.arch {m.arch} is not a GAN: its task "

@@ -524,7 +524,7 @@ def smoke_test(spec: SweepSpec, iterations: int = 4) -> SweepSpec:
     CPU only, two trials (two sampled configs, or one config twice when the spec has
     replicates; a grid keeps its first two points). Inception metrics become their
     digits-classifier counterparts, so no weights file is needed."""
-    from gansweep.models.families import smoke_config  # each family's toy size (loads torch)
+    from gansweep.models.families import smoke_config  # each family's toy size
 
     eval_every = max(1, iterations // 2)
     layers = deep_merge(spec.layers, nest(smoke_config()))
