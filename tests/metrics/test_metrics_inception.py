@@ -51,6 +51,12 @@ def test_missing_weights_error_names_the_file_and_where(tmp_path):
         resolve_weights(tmp_path / "nope.pth")
 
 
+def test_the_weights_file_is_the_one_pytorch_fid_downloads():
+    import pytorch_fid.inception
+
+    assert inception.weights_url() == pytorch_fid.inception.FID_WEIGHTS_URL
+
+
 def test_weights_found_in_env_then_pytorch_fid_cache(tmp_path, monkeypatch, inception_weights):
     cached = inception.default_weights_path()
     cached.parent.mkdir(parents=True)
