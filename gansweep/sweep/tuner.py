@@ -11,8 +11,12 @@ EXPERIMENT/optuna-study.log, so it keeps its history.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import json
 import os
 import sys
+import threading
 from dataclasses import replace
 
 import yaml
@@ -89,13 +93,84 @@ def init_ray(address: str | None) -> None:
     # only evaluations and its banner pointed into Ray's session directory. Ray's JSON logger
     # (result.json) is passed explicitly (build_tuner).
     os.environ["TUNE_DISABLE_AUTO_CALLBACK_LOGGERS"] = "1"
-    if ray.is_initialized():
-        return
-    address = address or os.environ.get("RAY_ADDRESS")
-    if address:
-        ray.init(address=address, log_to_driver=True)
-    else:
-        ray.init(address="local", include_dashboard=False, log_to_driver=True)
+    if not ray.is_initialized():
+        address = address or os.environ.get("RAY_ADDRESS")
+        with _imported_meanwhile(*DRIVER_MODULES):
+            if address:
+                ray.init(address=address, log_to_driver=True)
+            else:
+                # Ray prestarts a plain worker per CPU for a new driver; Tune's trial actors
+                # carry their own runtime_env, so they never use one, and the prestarted ones
+                # start (and are stopped again as surplus) just when the trials' processes
+                # start: ~1 s of CPU at the worst moment on 2 cores.
+                ray.init(address="local", include_dashboard=False, log_to_driver=True,
+                         _system_config={"prestart_worker_first_driver": False})
+    _count_callbacks_by_name()
+
+
+# What the driver imports after Ray has started and before the first trial can: Ray Tune,
+# optuna, the searcher, the ledger, the schedulers (~1 s of CPU on 2 cores).
+DRIVER_MODULES = ("ray.tune", "ray.tune.logger", "gansweep.sweep.ledger", "gansweep.sweep.scheduler")
+
+
+@contextlib.contextmanager
+def _imported_meanwhile(*modules: str):
+    """Import `modules` in a thread while the body runs. Starting Ray is mostly waiting for
+    its processes (the driver's thread sleeps or blocks in Ray's C++ client, without the
+    GIL), so the imports overlap it instead of following it. Leaves once both are done; a
+    module that failed to import here is imported again, and fails where it is used."""
+    def load():
+        for name in modules:
+            try:
+                importlib.import_module(name)
+            except Exception:  # noqa: BLE001 - the import at the point of use reports it
+                return
+    thread = threading.Thread(target=load, name="gansweep-imports", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        thread.join()
+
+
+# Ray's built-in logger callbacks that its usage statistics count by name, besides Tune's
+# DEFAULT_CALLBACK_CLASSES (ray.air._internal.usage._count_callbacks).
+_RAY_LOGGER_CALLBACKS = ("WandbLoggerCallback", "MLflowLoggerCallback", "CometLoggerCallback",
+                         "AimLoggerCallback")
+
+
+def _count_callbacks_by_name() -> None:
+    """Ray Tune's usage statistics count the callbacks a run is given by class name, and to
+    learn four of those names Ray imports its W&B, MLflow, Comet and Aim integrations, and
+    with them wandb and mlflow where they are installed: 1.8 s of the driver's start-up on
+    2 cores, before any trial could start. This records the same tag with the names written
+    out; where a Ray version lacks the function it stays as it is."""
+    from ray.air._internal import usage
+
+    if getattr(usage.tag_callbacks, "__module__", None) != "ray.air._internal.usage":
+        return  # already replaced, or not Ray's function of this shape
+
+    def tag_callbacks(callbacks) -> bool:
+        from ray.tune import Callback
+        from ray.tune.logger import LoggerCallback
+        from ray.tune.utils.callback import DEFAULT_CALLBACK_CLASSES
+
+        if not callbacks:
+            return False
+        built_in = {*_RAY_LOGGER_CALLBACKS, *(c.__name__ for c in DEFAULT_CALLBACK_CLASSES)}
+        counts: dict[str, int] = {}
+        for callback in callbacks:
+            if not isinstance(callback, Callback):
+                continue
+            name = type(callback).__name__
+            key = (name if name in built_in else
+                   "CustomLoggerCallback" if isinstance(callback, LoggerCallback) else "CustomCallback")
+            counts[key] = counts.get(key, 0) + 1
+        if counts:
+            usage.record_extra_usage_tag(usage.TagKey.AIR_CALLBACKS, json.dumps(counts))
+        return bool(counts)
+
+    usage.tag_callbacks = tag_callbacks
 
 
 def _trainable(spec: SweepSpec):

@@ -39,3 +39,4 @@ def test_the_users_own_settings_win(env):
     env.setenv("TUNE_MAX_PENDING_TRIALS_PG", "7")
     tuner.tune_settings(big)
     assert (os.environ["TUNE_GLOBAL_CHECKPOINT_S"], os.environ["TUNE_MAX_PENDING_TRIALS_PG"]) == ("1", "7")
+

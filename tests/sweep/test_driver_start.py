@@ -1,0 +1,69 @@
+"""What the sweep driver does to reach its first trial sooner (gansweep.sweep.tuner.init_ray);
+`python -m benchmarks.overhead --startup-only` measures the time it saves."""
+
+import json
+import subprocess
+import sys
+
+from gansweep.sweep import tuner
+
+
+def test_the_driver_imports_tune_while_ray_starts():
+    """Starting Ray is mostly waiting for its processes: Tune, optuna, the searcher and the
+    ledger are imported meanwhile, not after it. A local Ray prestarts no plain workers
+    (Tune's trial actors never use them)."""
+    code = """
+import json, sys, time
+import ray
+from gansweep.sweep import tuner
+seen = {}
+def init(**kwargs):  # stands in for Ray's start, which mostly waits
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not all(m in sys.modules for m in tuner.DRIVER_MODULES):
+        time.sleep(0.01)
+    seen.update(imported=[m for m in tuner.DRIVER_MODULES if m in sys.modules], init=kwargs)
+assert not any(m in sys.modules for m in tuner.DRIVER_MODULES)
+ray.is_initialized, ray.init = (lambda: False), init
+tuner.init_ray(None)
+print(json.dumps(seen))
+"""
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    seen = json.loads(out.stdout.strip().splitlines()[-1])
+    assert {"ray.tune", "gansweep.sweep.ledger"} <= set(tuner.DRIVER_MODULES)
+    assert seen["imported"] == list(tuner.DRIVER_MODULES)
+    assert seen["init"]["address"] == "local"
+    assert seen["init"]["_system_config"] == {"prestart_worker_first_driver": False}
+
+
+def test_callbacks_are_counted_as_ray_counts_them_without_importing_its_integrations(monkeypatch):
+    """Ray's usage tag of the callbacks a run is given, recorded without importing Ray's W&B,
+    MLflow, Comet and Aim integrations (and wandb, mlflow) in the driver."""
+    code = ("import sys; from gansweep.sweep import tuner; tuner._count_callbacks_by_name()\n"
+            "from ray.air._internal import usage; from ray.tune import Callback\n"
+            "usage.tag_callbacks([Callback()])\n"
+            "print(sorted(m for m in sys.modules if m.startswith(('ray.air.integrations', "
+            "'ray.tune.logger.aim', 'wandb', 'mlflow'))))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
+
+    from ray.air._internal import usage
+    from ray.tune import Callback
+    from ray.tune.logger import JsonLoggerCallback, LoggerCallback
+
+    class WandbLoggerCallback(LoggerCallback):  # Ray counts its own integrations by name
+        pass
+
+    class Mine(LoggerCallback):
+        pass
+
+    callbacks = [Callback(), Callback(), JsonLoggerCallback(), Mine(), WandbLoggerCallback(), "x"]
+    expected = dict(usage._count_callbacks(callbacks))  # Ray's own count (it imports them)
+    recorded = []
+    monkeypatch.setattr(usage, "tag_callbacks", usage.tag_callbacks)  # undone after the test
+    monkeypatch.setattr(usage, "record_extra_usage_tag", lambda key, value: recorded.append((key, value)))
+    tuner._count_callbacks_by_name()
+    usage.tag_callbacks(callbacks)
+    usage.tag_callbacks([])
+    assert [(key, json.loads(value)) for key, value in recorded] == [(usage.TagKey.AIR_CALLBACKS, expected)]
+    assert expected == {"CustomCallback": 2, "JsonLoggerCallback": 1, "CustomLoggerCallback": 1,
+                        "WandbLoggerCallback": 1}
