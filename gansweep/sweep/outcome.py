@@ -28,9 +28,13 @@ def conclude(where: Location, results, interrupted: bool, address: str | None = 
     out = out or sys.stdout
     trials = where.read_json(TRIALS_FILE, {}) or {}
     failed = {tid: e for tid, e in trials.items() if e.get("state") in FAILED}
-    for r in results or []:  # a trial Ray saw error before the ledger did
+    # A trial Ray saw error before the ledger did. Not one the ledger saw reach its budget:
+    # every evaluation and checkpoint of it is there, and an error Ray holds for it afterwards
+    # (seen in a node-churn run: its actor lost with its node) does not undo that; counting
+    # it as well made the summary add up to more trials than ran.
+    for r in results or []:
         tid = (r.metrics or {}).get("trial_id") or getattr(r, "path", "").rsplit("/", 1)[-1]
-        if r.error is not None and tid and tid not in failed:
+        if r.error is not None and tid and tid not in failed and trials.get(tid, {}).get("state") != "finished":
             failed[tid] = {"state": "errored", "error": str(r.error).strip().splitlines()[-1][:300]}
     print(f"\n{len(trials)} trials in {where}: "
           f"{sum(e.get('state') == 'finished' for e in trials.values())} finished, "

@@ -107,6 +107,21 @@ def test_conclude_exit_status_names_failed_trials(tmp_path, capsys):
     where.write_json(TRIALS_FILE, {"a": trials["a"]})
     assert conclude(where, [], interrupted=False) == exitcodes.OK
 
+    # Ray's results: an error the ledger has not seen counts; one Ray holds for a trial the
+    # ledger saw reach its budget does not (the sums stay those of the trials that ran).
+    class Result:
+        def __init__(self, tid, error):
+            self.metrics, self.error, self.path = {"trial_id": tid}, error, f"/x/{tid}"
+    where.write_json(TRIALS_FILE, {"a": trials["a"], "d": entry(3, "running", None, 40)})
+    capsys.readouterr()
+    lost = RuntimeError("The actor is unavailable: RpcError")
+    assert conclude(where, [Result("a", lost)], interrupted=False) == exitcodes.OK
+    assert "2 trials in" in capsys.readouterr().out
+    assert conclude(where, [Result("a", lost), Result("d", lost)], interrupted=False) == exitcodes.TRIALS_FAILED
+    out = capsys.readouterr().out
+    assert "1 finished" in out and "1 errored or diverged" in out and "d errored: The actor" in out
+    assert "a errored" not in out
+
 
 def test_run_into_an_existing_experiment_is_bad_input(tmp_path, capsys):
     where = fake_experiment(tmp_path, {})
