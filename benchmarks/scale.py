@@ -241,6 +241,7 @@ def run_one(trials: int, nodes: int = NODES, concurrent: int = 8, timeout: float
     os.environ.update(NODE_ENV)  # the nodes' raylets inherit it
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 0, "include_dashboard": False})
     session = Path(cluster.head_node.get_session_dir_path())
+    done = False  # a failed run keeps its experiment and driver log (tmp) to be looked at
     try:
         workers = [cluster.add_node(num_cpus=1, num_gpus=1) for _ in range(nodes)]
         env = {k: v for k, v in os.environ.items() if k not in NODE_ENV and k != "RAY_ADDRESS"}
@@ -268,6 +269,7 @@ def run_one(trials: int, nodes: int = NODES, concurrent: int = 8, timeout: float
         status_s = _timed_command(["status", str(exp)])
         collect_s = _timed_command(["collect", str(exp), "-o", str(tmp / "analysis")])
         t = json.loads(timings_file.read_text())
+        done = True
         return {"trials": trials, "nodes": nodes, "concurrent": concurrent, "churn": churn.log, **check,
                 "driver_wall_s": wall, "wall_s_per_trial": wall / trials,
                 "steady_s_per_trial": steady / trials,
@@ -282,8 +284,11 @@ def run_one(trials: int, nodes: int = NODES, concurrent: int = 8, timeout: float
         cluster.shutdown()
         for k, v in saved.items():
             os.environ.pop(k, None) if v is None else os.environ.__setitem__(k, v)
-        if not keep:
+        if done and not keep:
             shutil.rmtree(tmp, ignore_errors=True)
+        elif not done:
+            print(f"scale: the {trials}-trial run failed; its experiment and driver.log are in {tmp}",
+                  file=sys.stderr, flush=True)
         shutil.rmtree(session, ignore_errors=True)  # this cluster's own Ray session logs
 
 
