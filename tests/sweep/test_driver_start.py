@@ -67,3 +67,16 @@ def test_callbacks_are_counted_as_ray_counts_them_without_importing_its_integrat
     assert [(key, json.loads(value)) for key, value in recorded] == [(usage.TagKey.AIR_CALLBACKS, expected)]
     assert expected == {"CustomCallback": 2, "JsonLoggerCallback": 1, "CustomLoggerCallback": 1,
                         "WandbLoggerCallback": 1}
+
+
+def test_a_smoke_test_is_planned_without_torch():
+    """The driver plans `run --smoke-test` from the family table's toy sizes; the table loads
+    a family's networks (and torch, 2 s) only when it builds one."""
+    code = ("import sys; from gansweep.strict_yaml import load_bytes\n"
+            "from gansweep.sweep.spec import parse_spec, smoke_test\n"
+            "raw = load_bytes(open('sweeps/quickstart.yaml', 'rb').read())\n"
+            "spec = smoke_test(parse_spec(raw, source='quickstart', check_inert=False))\n"
+            "print(spec.config().model.width, 'torch' in sys.modules)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                         cwd=tuner.__file__.rsplit("/gansweep/", 1)[0])
+    assert out.stdout.split() == ["4", "False"]
