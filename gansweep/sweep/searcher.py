@@ -144,7 +144,8 @@ class ReplicatedOptunaSearch(Searcher):
             or any(not math.isfinite(v) for v in curve.values()) else OK)
         if len(group.ends) == self.replicates and number in self.asked:
             self._tell(group)
-            self._sync()
+            # the last configuration told: the stored journal is one whole file again
+            self._sync(whole=not self.asked and len(self.groups) >= self.configs)
 
     # --- telling Optuna ----------------------------------------------------------------------
 
@@ -239,9 +240,9 @@ class ReplicatedOptunaSearch(Searcher):
             # the adopted configurations again.
             self.sampler.reseed_rng()
 
-    def _sync(self) -> None:
+    def _sync(self, whole: bool = False) -> None:
         if self.file is not None:
-            self.file.sync()
+            self.file.sync(whole)
 
     def __getstate__(self):
         # A journal-backed study is reopened from its file, never pickled; an in-memory one

@@ -12,8 +12,17 @@ killed mid-write leaves at most a torn last line, which the journal reader skips
 file on a shared or network disk is the classic way to corrupt one).
 
 On an object store (s3://, gs://) a file cannot be appended to: the driver keeps the journal
-in a local temporary directory and uploads the whole file after every change (`sync`); a
-resumed driver downloads it first. The study's name is the experiment's name.
+in a local temporary directory and, after every change (`sync`), uploads what the change
+appended as its own object, EXPERIMENT/optuna-study.log.d/<offset> (named by the byte offset
+it starts at); a reader (a resumed driver, `load_study`) takes optuna-study.log and appends
+the pieces past its end. Uploading the whole file after each change, as before, cost the
+driver O(journal) per change: 1.8 GB uploaded over a 300-configuration sweep. Every
+PIECES_MAX changes, or once the pieces add up to the file's own size, and when the last
+configuration is told, the whole journal is written to optuna-study.log and the pieces
+removed: each byte is uploaded a few times instead of once per later change, a reader fetches
+at most PIECES_MAX small objects, and a finished sweep's optuna-study.log is complete on its
+own. A driver killed mid-rewrite leaves pieces the file already holds; readers skip them.
+The study's name is the experiment's name.
 """
 
 from __future__ import annotations
@@ -22,6 +31,7 @@ import os
 import shutil
 import tempfile
 import weakref
+from dataclasses import dataclass
 
 import optuna
 from optuna.storages import JournalStorage
@@ -30,6 +40,13 @@ from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 from gansweep.location import Location
 
 STUDY_FILE = "optuna-study.log"
+PIECES_DIR = STUDY_FILE + ".d"  # on an object store: the changes since STUDY_FILE was written
+PIECES_MAX = 64                 # a reader fetches at most this many of them
+
+
+class JournalGapError(RuntimeError):
+    """The stored journal misses bytes between two of its pieces: nothing after the gap can
+    be replayed in order."""
 
 
 class StudyFile:
@@ -42,12 +59,13 @@ class StudyFile:
         self._local: str | None = None   # the journal this process appends to
         self._storage: JournalStorage | None = None
         self._discard: weakref.finalize | None = None  # removes a remote working copy
+        self._stored = Stored()  # on an object store: how much of the working copy is there
 
     def __getstate__(self):
         return {"where": self.where, "name": self.name}
 
     def __setstate__(self, state):
-        self.__dict__.update(state, _local=None, _storage=None, _discard=None)
+        self.__dict__.update(state, _local=None, _storage=None, _discard=None, _stored=Stored())
 
     @property
     def path(self) -> str:
@@ -61,9 +79,9 @@ class StudyFile:
                 # Gone when this object is, or at exit: every change is uploaded already.
                 self._discard = weakref.finalize(self, shutil.rmtree, copy, True)
                 self._local = os.path.join(copy, STUDY_FILE)
-                if self.where.exists(STUDY_FILE):
-                    with open(self._local, "wb") as f:
-                        f.write(self.where.read_bytes(STUDY_FILE))
+                journal, self._stored = read_stored(self.where)
+                with open(self._local, "wb") as f:
+                    f.write(journal)
         return self._local
 
     def storage(self) -> JournalStorage:
@@ -74,15 +92,29 @@ class StudyFile:
             self._storage = JournalStorage(JournalFileBackend(path, JournalFileOpenLock(path)))
         return self._storage
 
-    def sync(self) -> None:
-        """Upload the journal where the experiment lives (nothing to do on a local disk)."""
-        if not self.where.is_local and self._local is not None and os.path.exists(self._local):
-            with open(self._local, "rb") as f:
-                self.where.write_bytes(STUDY_FILE, f.read())
+    def sync(self, whole: bool = False) -> None:
+        """Store what was appended since the last sync where the experiment lives (nothing to
+        do on a local disk): as one more piece, or, when due or `whole`, as the whole file."""
+        if self.where.is_local or self._local is None or not os.path.exists(self._local):
+            return
+        size, stored = os.path.getsize(self._local), self._stored
+        if size == stored.size and not (whole and stored.pieces):
+            return
+        with open(self._local, "rb") as f:
+            if whole or stored.pieces >= PIECES_MAX or size - stored.base >= stored.base:
+                self.where.write_bytes(STUDY_FILE, f.read(size))
+                # Then the pieces: a kill in between leaves pieces the file holds (skipped).
+                if stored.pieces:
+                    self.where.fs.delete_dir_contents(self.where.join(PIECES_DIR), missing_dir_ok=True)
+                self._stored = Stored(size=size, base=size)
+            else:
+                f.seek(stored.size)
+                self.where.write_bytes(piece_name(stored.size), f.read(size - stored.size))
+                self._stored = Stored(size=size, base=stored.base, pieces=stored.pieces + 1)
 
     def close(self) -> None:
-        """Forget the open storage; a remote working copy is synced and removed."""
-        self.sync()
+        """Forget the open storage; a remote working copy is stored whole and removed."""
+        self.sync(whole=True)
         self.discard()
 
     def discard(self) -> None:
@@ -101,3 +133,47 @@ def load_study(where: Location | str) -> optuna.Study:
     study = optuna.load_study(study_name=f.name, storage=f.storage())
     weakref.finalize(study, f.discard)  # the fetched copy lives as long as the study
     return study
+
+
+@dataclass(frozen=True)
+class Stored:
+    """What an object store holds of a journal: `size` bytes in all, the first `base` of them
+    in STUDY_FILE, the rest in `pieces` objects under PIECES_DIR."""
+    size: int = 0
+    base: int = 0
+    pieces: int = 0
+
+
+def piece_name(offset: int) -> str:
+    return f"{PIECES_DIR}/{offset:016d}"  # zero-padded: names sort as offsets do
+
+
+def read_stored(where: Location, attempts: int = 3) -> tuple[bytes, Stored]:
+    """The journal as stored: STUDY_FILE, then each piece's bytes past what is read so far.
+    A piece removed between the listing and its read was just written into STUDY_FILE by the
+    running driver: read again."""
+    for attempt in range(1, attempts + 1):
+        try:
+            return _assemble(where)
+        except FileNotFoundError:
+            if attempt == attempts:
+                raise
+
+
+def _assemble(where: Location) -> tuple[bytes, Stored]:
+    journal = where.read_bytes(STUDY_FILE) if where.exists(STUDY_FILE) else b""
+    base, pieces = len(journal), 0
+    for name in where.child(PIECES_DIR).listdir():
+        if not name.isdigit():
+            continue  # not a piece (an object store's directory marker)
+        offset = int(name)
+        if offset > len(journal):
+            raise JournalGapError(
+                f"{where.uri}/{STUDY_FILE}: bytes {len(journal)}-{offset} of the Optuna journal "
+                f"are missing (no piece in {PIECES_DIR} starts there); the study can be read up "
+                "to the gap by removing the pieces after it")
+        piece = where.read_bytes(f"{PIECES_DIR}/{name}")
+        if offset + len(piece) > len(journal):
+            journal += piece[len(journal) - offset:]
+            pieces += 1
+    return journal, Stored(size=len(journal), base=base, pieces=pieces)

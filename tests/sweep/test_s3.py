@@ -128,6 +128,87 @@ def test_a_study_read_from_the_bucket_leaves_no_local_copy_behind(s3, tmp_path, 
     assert copies() == [] and [t.value for t in load_study(where).trials] == [2.0]
 
 
+def test_the_journal_goes_to_the_bucket_in_pieces_and_is_read_back_whole(s3, monkeypatch):
+    """Each change is uploaded as a piece of its own, not as the whole journal again: the
+    bytes uploaded grow with the journal, not with its square; a reader (a resumed driver)
+    sees exactly the driver's journal whenever it looks, pieces pending or not."""
+    import optuna
+
+    from gansweep.sweep.study import PIECES_DIR, PIECES_MAX, JournalGapError, StudyFile, load_study, read_stored
+
+    uploaded = []
+    write = Location.write_bytes
+    monkeypatch.setattr(Location, "write_bytes",
+                        lambda self, name, data: (uploaded.append(len(data)), write(self, name, data))[1])
+    where = Location(f"{s3}/studies").child("pieces")
+    driver = StudyFile(where)
+    study = optuna.create_study(storage=driver.storage(), study_name=driver.name,
+                                sampler=optuna.samplers.RandomSampler(seed=0))
+    space = {"lr": optuna.distributions.FloatDistribution(1e-5, 1e-2, log=True)}
+    sizes = []  # the journal at each sync: what uploading it whole each time would cost
+
+    def change(fn):
+        out = fn()
+        driver.sync()
+        sizes.append(os.path.getsize(driver.path))
+        return out
+
+    for n in range(30):  # 150 changes, as the searcher makes them: ask, reports, tell
+        trial = change(lambda: study.ask(space))
+        for step in range(3):
+            change(lambda: trial.report(float(n + step), step))
+        change(lambda: study.tell(trial, float(n)))
+        if n % 7 == 3:  # a reader now: exactly the driver's journal, from at most PIECES_MAX pieces
+            journal, stored = read_stored(where)
+            assert journal == open(driver.path, "rb").read() and stored.pieces <= PIECES_MAX
+    assert len(sizes) == 150 and sum(uploaded) <= 6 * sizes[-1] < sum(sizes) / 10, (sum(uploaded), sizes[-1])
+    assert [t.value for t in load_study(where).trials] == [float(n) for n in range(30)]
+
+    # A driver killed with pieces pending: the next one reads them and goes on after them.
+    assert where.child(PIECES_DIR).listdir()
+    resumed = StudyFile(where)
+    study = optuna.load_study(study_name=resumed.name, storage=resumed.storage())
+    assert len(study.trials) == 30
+    study.tell(study.ask(space), 30.0)
+    resumed.sync()
+    assert [t.value for t in load_study(where).trials] == [float(n) for n in range(31)]
+
+    # Stored whole (the searcher's last tell, close()): the file alone is the journal.
+    resumed.close()
+    assert where.child(PIECES_DIR).listdir() == []
+    whole = where.read_bytes("optuna-study.log")
+    assert whole == read_stored(where)[0] and len(load_study(where).trials) == 31
+
+    # Killed between writing the file and removing the pieces: pieces it holds are skipped.
+    where.write_bytes(f"{PIECES_DIR}/{len(whole) - 10:016d}", whole[-10:])
+    assert read_stored(where)[0] == whole
+    # A piece lost from the middle: nothing past the gap is replayed out of order.
+    where.write_bytes(f"{PIECES_DIR}/{len(whole) + 5:016d}", b"x")
+    with pytest.raises(JournalGapError, match=f"bytes {len(whole)}-{len(whole) + 5}"):
+        load_study(where)
+
+
+def test_the_last_configuration_told_leaves_the_journal_whole_in_the_bucket(s3):
+    """What `aws s3 cp .../optuna-study.log` fetches of a finished sweep is its whole study."""
+    from gansweep.sweep.searcher import OBJECTIVE, ReplicatedOptunaSearch
+    from gansweep.sweep.spec import parse_spec
+    from gansweep.sweep.study import PIECES_DIR
+
+    where = Location(f"{s3}/studies").child("finished")
+    searcher = ReplicatedOptunaSearch(parse_spec({
+        "name": "finished", "model": "WGAN", "data": {"name": "digits"}, "metric": "fid_digits",
+        "num_samples": 3, "replicates": 1, "search": {"optim.lr_d": {"loguniform": [1e-5, 1e-2]}}}), where)
+    pending = []
+    for n, trial_id in enumerate("abc"):
+        searcher.suggest(trial_id)
+        for step in (10, 20):
+            searcher.on_trial_result(trial_id, {OBJECTIVE: 2.0 + n, "iteration": step})
+            pending.append(bool(where.child(PIECES_DIR).listdir()))
+        searcher.on_trial_complete(trial_id, {OBJECTIVE: 2.0 + n, "iteration": 20})
+    assert any(pending) and where.child(PIECES_DIR).listdir() == [], pending
+    assert where.read_bytes("optuna-study.log") == open(searcher.file.path, "rb").read()
+
+
 def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path):
     spec_file = tmp_path / "tiny.yaml"
     spec_file.write_text(yaml.safe_dump({**TINY, **KEEP_ALL}))
