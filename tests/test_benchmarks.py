@@ -101,3 +101,13 @@ def test_make_bench_smoke(capsys, monkeypatch):
     assert "| throughput WGAN" in out and "ratio **0.95**" in out
     assert "| FID eval, 20 samples: gansweep / pytorch-fid" in out
     assert "| scale: 8 trials on 2 simulated nodes" in out and "lost 0, duplicated 0" in out
+
+
+def test_study_sync_smoke_counts_what_reaches_the_bucket():
+    pytest.importorskip("moto.server", reason="moto[server] (the test extra) is not installed")
+    from benchmarks import study_sync
+
+    r = study_sync.measure(10, [5, 10])
+    assert [m["configs"] for m in r["marks"]] == [5, 10] and r["marks"][-1]["syncs"] == 120
+    # a few times the journal, not the journal once per change
+    assert r["marks"][-1]["uploaded_mb"] < 6 * r["marks"][-1]["journal_mb"]

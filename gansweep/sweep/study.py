@@ -15,14 +15,15 @@ On an object store (s3://, gs://) a file cannot be appended to: the driver keeps
 in a local temporary directory and, after every change (`sync`), uploads what the change
 appended as its own object, EXPERIMENT/optuna-study.log.d/<offset> (named by the byte offset
 it starts at); a reader (a resumed driver, `load_study`) takes optuna-study.log and appends
-the pieces past its end. Uploading the whole file after each change, as before, cost the
-driver O(journal) per change: 1.8 GB uploaded over a 300-configuration sweep. Every
-PIECES_MAX changes, or once the pieces add up to the file's own size, and when the last
-configuration is told, the whole journal is written to optuna-study.log and the pieces
-removed: each byte is uploaded a few times instead of once per later change, a reader fetches
-at most PIECES_MAX small objects, and a finished sweep's optuna-study.log is complete on its
-own. A driver killed mid-rewrite leaves pieces the file already holds; readers skip them.
-The study's name is the experiment's name.
+the pieces past its end. Every PIECES_MAX changes, or once the pieces add up to the file's
+own size, and when the last configuration is told, the whole journal is written to
+optuna-study.log and the pieces removed: a reader fetches at most PIECES_MAX small objects,
+and a finished sweep's optuna-study.log is complete on its own. A driver killed mid-rewrite
+leaves pieces the file already holds; readers skip them. Uploading the whole file after each
+change, as before, cost O(journal) per change; now the whole file's upload is shared by
+PIECES_MAX changes (benchmarks/study_sync.py, 300 configurations of 12 changes: 1831 MB ->
+30 MB uploaded, 36 -> 20 ms per change at the end, flat). The study's name is the
+experiment's name.
 """
 
 from __future__ import annotations
