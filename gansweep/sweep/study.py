@@ -151,12 +151,13 @@ def piece_name(offset: int) -> str:
 
 def read_stored(where: Location, attempts: int = 3) -> tuple[bytes, Stored]:
     """The journal as stored: STUDY_FILE, then each piece's bytes past what is read so far.
-    A piece removed between the listing and its read was just written into STUDY_FILE by the
-    running driver: read again."""
+    Read while the driver folds the pieces into STUDY_FILE, a piece can vanish between the
+    listing and its read, or the listing can show only pieces newer than the STUDY_FILE read
+    (a gap): read again; a gap that stays is real."""
     for attempt in range(1, attempts + 1):
         try:
             return _assemble(where)
-        except FileNotFoundError:
+        except (FileNotFoundError, JournalGapError):
             if attempt == attempts:
                 raise
 

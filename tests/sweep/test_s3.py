@@ -182,6 +182,16 @@ def test_the_journal_goes_to_the_bucket_in_pieces_and_is_read_back_whole(s3, mon
     # Killed between writing the file and removing the pieces: pieces it holds are skipped.
     where.write_bytes(f"{PIECES_DIR}/{len(whole) - 10:016d}", whole[-10:])
     assert read_stored(where)[0] == whole
+    # Read while the driver folds: STUDY_FILE read before the fold, the listing after it
+    # (only newer pieces): read again, not a gap.
+    where.delete(f"{PIECES_DIR}/{len(whole) - 10:016d}")
+    where.write_bytes(f"{PIECES_DIR}/{len(whole):016d}", b"")
+    reads = []
+    read = Location.read_bytes
+    monkeypatch.setattr(Location, "read_bytes", lambda self, name: (
+        reads.append(name), read(self, name)[:-10] if len(reads) == 1 else read(self, name))[1])
+    assert read_stored(where)[0] == whole and reads.count("optuna-study.log") == 2
+    monkeypatch.setattr(Location, "read_bytes", read)
     # A piece lost from the middle: nothing past the gap is replayed out of order.
     where.write_bytes(f"{PIECES_DIR}/{len(whole) + 5:016d}", b"x")
     with pytest.raises(JournalGapError, match=f"bytes {len(whole)}-{len(whole) + 5}"):
