@@ -30,7 +30,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import tempfile
 import weakref
 from dataclasses import dataclass
 
@@ -39,6 +38,7 @@ from optuna.storages import JournalStorage
 from optuna.storages.journal import JournalFileBackend, JournalFileOpenLock
 
 from gansweep.location import Location
+from gansweep.tmpdirs import owned_tempdir
 
 STUDY_FILE = "optuna-study.log"
 PIECES_DIR = STUDY_FILE + ".d"  # on an object store: the changes since STUDY_FILE was written
@@ -76,8 +76,9 @@ class StudyFile:
                 os.makedirs(self.where.path, exist_ok=True)
                 self._local = self.where.join(STUDY_FILE)
             else:  # a local working copy, seeded from the stored one (a resumed driver)
-                copy = tempfile.mkdtemp(prefix="gansweep-study-")
-                # Gone when this object is, or at exit: every change is uploaded already.
+                # Gone when this object is, or at exit: every change is uploaded already; and
+                # when this process is killed (a killed driver's copy was left in /tmp).
+                copy = str(owned_tempdir("study"))
                 self._discard = weakref.finalize(self, shutil.rmtree, copy, True)
                 self._local = os.path.join(copy, STUDY_FILE)
                 journal, self._stored = read_stored(self.where)

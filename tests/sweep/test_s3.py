@@ -14,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -104,7 +105,6 @@ def test_a_study_read_from_the_bucket_leaves_no_local_copy_behind(s3, tmp_path, 
     """A journal on an object store is read through a local copy (gansweep.sweep.study):
     the copy goes when the study object goes, and the driver's working copy at exit."""
     import gc
-    import tempfile
 
     from gansweep.sweep.searcher import OBJECTIVE, ReplicatedOptunaSearch
     from gansweep.sweep.spec import parse_spec
@@ -225,6 +225,7 @@ def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path):
     storage = f"{s3}/exp"
     where = Location(storage).child("tiny")
     env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1", "PYTHONUNBUFFERED": "1"}
+    copies_before = set(Path(tempfile.gettempdir()).glob("gansweep-study-*"))
     log = (tmp_path / "run.log").open("w")
     driver = subprocess.Popen([sys.executable, "-m", "gansweep.cli", "run", str(spec_file),
                                "--storage", storage, "--progress-every", "2"], cwd=REPO, env=env,
@@ -257,6 +258,8 @@ def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path):
 
     resumed = gansweep("resume", where.uri, env=env)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
+    # the killed driver's working copy of the journal went with it (gansweep.tmpdirs)
+    assert set(Path(tempfile.gettempdir()).glob("gansweep-study-*")) <= copies_before
     entries = list(ledger(where).values())
     assert [e["state"] for e in entries] == ["finished", "finished"]
     assert all(e["iteration"] == TINY["iterations"] for e in entries)
