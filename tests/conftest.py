@@ -19,13 +19,23 @@ torch.set_num_threads(1)
 
 def pytest_configure(config):
     """Before any test (and any Ray worker, which inherits the environment): HOME, the
-    metric cache, the datasets root, the torch hub and matplotlib's config point into one
-    temporary directory, so the suite never reads a user's caches nor writes beside them."""
+    metric cache, the datasets root, the torch hub, matplotlib's config and torch's inductor
+    cache point into one temporary directory, so the suite never reads a user's caches nor
+    writes beside them.
+
+    So does TMPDIR for every process the tests start (CLI drivers, Ray's workers): what
+    libraries leave in /tmp when a process is killed or never cleans up (wandb's media and
+    service directories, Ray Tune's checkpoint downloads, multiprocessing's) goes with the
+    suite. Not for this process, whose temporary directories are pytest's own (removed by
+    pytest), nor for Ray's sessions (RAY_TMPDIR: /tmp as before), whose Unix socket paths
+    must fit in 107 bytes."""
     root = tempfile.mkdtemp(prefix="gansweep-tests-")
     config._gansweep_isolated = root
+    os.environ.setdefault("RAY_TMPDIR", tempfile.gettempdir())
     for var, sub in (("HOME", "home"), ("GANSWEEP_CACHE", "cache"), ("GANSWEEP_DATA", "data"),
                      ("TORCH_HOME", "torch"), ("MPLCONFIGDIR", "matplotlib"),
-                     ("XDG_CACHE_HOME", "xdg-cache")):
+                     ("XDG_CACHE_HOME", "xdg-cache"), ("TORCHINDUCTOR_CACHE_DIR", "inductor"),
+                     ("TMPDIR", "tmp")):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
         os.environ[var] = os.path.join(root, sub)
 

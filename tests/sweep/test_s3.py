@@ -225,7 +225,8 @@ def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path):
     storage = f"{s3}/exp"
     where = Location(storage).child("tiny")
     env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1", "PYTHONUNBUFFERED": "1"}
-    copies_before = set(Path(tempfile.gettempdir()).glob("gansweep-study-*"))
+    tmp = Path(os.environ.get("TMPDIR") or tempfile.gettempdir())  # the driver's (conftest)
+    copies_before = set(tmp.glob("gansweep-study-*"))
     log = (tmp_path / "run.log").open("w")
     driver = subprocess.Popen([sys.executable, "-m", "gansweep.cli", "run", str(spec_file),
                                "--storage", storage, "--progress-every", "2"], cwd=REPO, env=env,
@@ -259,7 +260,7 @@ def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path):
     resumed = gansweep("resume", where.uri, env=env)
     assert resumed.returncode == 0, resumed.stdout[-3000:] + resumed.stderr[-3000:]
     # the killed driver's working copy of the journal went with it (gansweep.tmpdirs)
-    assert set(Path(tempfile.gettempdir()).glob("gansweep-study-*")) <= copies_before
+    assert set(tmp.glob("gansweep-study-*")) <= copies_before
     entries = list(ledger(where).values())
     assert [e["state"] for e in entries] == ["finished", "finished"]
     assert all(e["iteration"] == TINY["iterations"] for e in entries)
