@@ -30,7 +30,8 @@ PARAMS = ("lr_d", "lr_g", "sharing_lambda", "omega_d", "eta", "classifier_every"
 
 @contextlib.contextmanager
 def moto_bucket(bucket: str = "gansweep-bench"):
-    """s3://BUCKET on a moto server on a free port of 127.0.0.1, for this process."""
+    """s3://BUCKET on a moto server on a free port of 127.0.0.1; the AWS variables point this
+    process, and every process it starts meanwhile, at it (tests/sweep/test_s3.py too)."""
     import pyarrow.fs as pafs
     from moto.server import ThreadedMotoServer
 
@@ -42,6 +43,8 @@ def moto_bucket(bucket: str = "gansweep-bench"):
     server.start()
     env = {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}", "AWS_ACCESS_KEY_ID": "bench",
            "AWS_SECRET_ACCESS_KEY": "bench", "AWS_REGION": "us-east-1",
+           "AWS_DEFAULT_REGION": "us-east-1",
+           # never ask a cloud metadata service for credentials or a region
            "AWS_EC2_METADATA_DISABLED": "true"}
     saved = {k: os.environ.get(k) for k in env}
     os.environ.update(env)

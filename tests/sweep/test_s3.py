@@ -8,10 +8,8 @@ experiment from the bucket. Nothing is written outside tmp_path and the bucket.
 """
 
 import json
-import logging
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -36,36 +34,13 @@ TINY = {"name": "tiny", "model": "AC-WGAN.a", "data": {"name": "digits"},
         "num_samples": 1, "replicates": 2, "max_failures": 3, "resources": {"cpu": 1}}
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def s3():
     """s3://BUCKET on a moto server on 127.0.0.1; the AWS variables point every process at it."""
-    from moto.server import ThreadedMotoServer
+    from benchmarks.study_sync import moto_bucket
 
-    logging.getLogger("werkzeug").setLevel(logging.ERROR)  # one line per request otherwise
-    port = free_port()
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
-    server.start()
-    with pytest.MonkeyPatch.context() as mp:
-        for var, value in {"AWS_ENDPOINT_URL": f"http://127.0.0.1:{port}",
-                           "AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
-                           "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
-                           # never ask a cloud metadata service for credentials or a region
-                           "AWS_EC2_METADATA_DISABLED": "true"}.items():
-            mp.setenv(var, value)
-        import pyarrow.fs as pafs
-        pafs.S3FileSystem(endpoint_override=f"http://127.0.0.1:{port}", region="us-east-1",
-                          access_key="testing", secret_key="testing",
-                          allow_bucket_creation=True).create_dir(BUCKET)
-        try:
-            yield f"s3://{BUCKET}"
-        finally:
-            server.stop()
+    with moto_bucket(BUCKET) as uri:
+        yield uri
 
 
 def gansweep(*argv, timeout=600, **kw):
