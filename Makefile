@@ -23,17 +23,20 @@ demo: $(VENV)/.installed
 # The report test opens the HTML in headless Chromium; it skips (saying why) where none can be installed.
 # The layering (.importlinter) is checked first. The judges' tests run again on the other kernel families torch picks from: their margins
 # must hold on any CPU, not only on this one's (AVX-512, AVX2, or neither).
+# Two workers, a test file each at a time (its module fixtures stay whole): on CI's 2 cores the
+# serial suite kept a core idle a third of the time (Ray starting, drivers waiting on trials).
+TEST_WORKERS ?= 2
 test: $(VENV)/.installed
 	command -v chromium >/dev/null || (apt-get update -q && apt-get install -y -q chromium) || true
 	$(VENV)/bin/lint-imports --no-cache --config .importlinter
-	$(PY) -m pytest -q -ra
+	$(PY) -m pytest -q -ra -n $(TEST_WORKERS) --dist loadfile
 	for cap in avx2 default; do \
 	  echo "judge tests under ATEN_CPU_CAPABILITY=$$cap"; \
 	  ATEN_CPU_CAPABILITY=$$cap $(PY) -m pytest -q -m "judge and not slow" -p no:cacheprovider || exit 1; \
 	done
 
 test-fast: $(VENV)/.installed
-	$(PY) -m pytest -q -m "not slow"
+	$(PY) -m pytest -q -m "not slow" -n $(TEST_WORKERS) --dist loadfile
 
 bench: $(VENV)/.installed
 	$(PY) -m benchmarks.run

@@ -28,10 +28,16 @@ def pytest_configure(config):
     service directories, Ray Tune's checkpoint downloads, multiprocessing's) goes with the
     suite. Not for this process, whose temporary directories are pytest's own (removed by
     pytest), nor for Ray's sessions (RAY_TMPDIR: /tmp as before), whose Unix socket paths
-    must fit in 107 bytes."""
+    must fit in 107 bytes.
+
+    Under pytest-xdist (`make test` runs two workers) each worker is a process that inherits
+    the controller's environment: it takes the temporary directory the controller started
+    with, not the controller's TMPDIR, and isolates itself beside it."""
+    outer = os.environ.setdefault("GANSWEEP_TESTS_OUTER_TMPDIR", tempfile.gettempdir())
+    tempfile.tempdir = outer
     root = tempfile.mkdtemp(prefix="gansweep-tests-")
     config._gansweep_isolated = root
-    os.environ.setdefault("RAY_TMPDIR", tempfile.gettempdir())
+    os.environ.setdefault("RAY_TMPDIR", outer)
     for var, sub in (("HOME", "home"), ("GANSWEEP_CACHE", "cache"), ("GANSWEEP_DATA", "data"),
                      ("TORCH_HOME", "torch"), ("MPLCONFIGDIR", "matplotlib"),
                      ("XDG_CACHE_HOME", "xdg-cache"), ("TORCHINDUCTOR_CACHE_DIR", "inductor"),

@@ -10,6 +10,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -31,14 +32,21 @@ def ray_cli() -> str:
     return str(Path(sys.executable).with_name("ray"))
 
 
+def head_output(proc: subprocess.Popen) -> str:
+    """What `ray start` printed, once it has exited (while it runs, reading its pipe would block)."""
+    return proc.stdout.read()[-3000:] if proc.poll() is not None else "(still running)"
+
+
 @pytest.fixture
-def head(tmp_path_factory):
+def head():
     pytest.importorskip("ray.dashboard.modules.job.sdk", reason="ray[default] (the job server) is not installed")
     try:
         import aiohttp  # noqa: F401  the dashboard's own dependency, ray[default]
     except ImportError:
         pytest.skip("ray[default] (the dashboard and job server) is not installed")
-    temp = tmp_path_factory.mktemp("r")  # short: Ray's socket paths must fit 107 bytes
+    # Short, in the outer temporary directory (tests/conftest.py), not under pytest's basetemp
+    # (one level deeper per xdist worker): Ray's socket paths must fit in 107 bytes.
+    temp = Path(tempfile.mkdtemp(prefix="gs-ray-"))
     # Ray >= 2.5x turns token auth on for a head that finds ~/.ray/auth_token, which an
     # earlier test's local ray.init() leaves in the suite's HOME; this process's client
     # would then be refused. The head, its job and the client run without tokens here.
@@ -59,18 +67,19 @@ def head(tmp_path_factory):
                 client = JobSubmissionClient(address)
             except (ConnectionError, RuntimeError, OSError):
                 if proc.poll() is not None or time.monotonic() > deadline:
-                    raise
+                    raise RuntimeError(f"no Ray head at {address}:\n{head_output(proc)}")
                 time.sleep(2)
         yield client, address
     finally:
         # SIGTERM to `ray start --block` alone: it stops what it started, in order, in ~2 s;
         # the same signal to its whole process group made that shutdown take ~30 s.
-        os.kill(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait()
+        if proc.poll() is None:
+            os.kill(proc.pid, signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
         shutil.rmtree(temp, ignore_errors=True)
 
 
