@@ -28,8 +28,10 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 def study_of(exp, res: Results) -> tuple[optuna.Study | None, str]:
     """(study, where it came from) or (None, why there is none)."""
-    if exp.where.exists(STUDY_FILE):
+    try:
         return load_study(exp.where), f"the experiment's stored Optuna study ({STUDY_FILE})"
+    except FileNotFoundError:  # none, or a sweep starting right now has not written it yet
+        pass
     study, why = build_study(res, exp.resolved.get("search", []))
     return (study, "a study rebuilt from the collected tables") if study else (None, why)
 

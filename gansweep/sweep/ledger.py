@@ -241,11 +241,13 @@ class Ledger(Callback):
 
 def _told(where: Location) -> set[int]:
     """The configurations the experiment's study has finished."""
-    from gansweep.sweep.study import STUDY_FILE, load_study
+    from gansweep.sweep.study import load_study
 
-    if not where.exists(STUDY_FILE):
+    try:
+        study = load_study(where)
+    except FileNotFoundError:  # none yet
         return set()
-    return {t.number for t in load_study(where).get_trials(deepcopy=False) if t.state.is_finished()}
+    return {t.number for t in study.get_trials(deepcopy=False) if t.state.is_finished()}
 
 
 def _new_entry(trial_id: str, directory: str, config: dict) -> dict:

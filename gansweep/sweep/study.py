@@ -127,12 +127,18 @@ class StudyFile:
 
 
 def load_study(where: Location | str) -> optuna.Study:
-    """The experiment's study, read-only use (a copy is fetched from an object store)."""
+    """The experiment's study, read-only use (a copy is fetched from an object store).
+    FileNotFoundError when there is none yet: no journal, or one that does not hold the
+    study's creation (a sweep that is starting has just opened it)."""
     where = where if isinstance(where, Location) else Location(where)
     f = StudyFile(where)
     if not where.exists(STUDY_FILE):
         raise FileNotFoundError(f"{where.uri}/{STUDY_FILE} does not exist")
-    study = optuna.load_study(study_name=f.name, storage=f.storage())
+    try:
+        study = optuna.load_study(study_name=f.name, storage=f.storage())
+    except KeyError:  # optuna's "Record does not exist.": no study of that name in the journal
+        f.discard()
+        raise FileNotFoundError(f"{where.uri}/{STUDY_FILE} holds no study {f.name!r} yet") from None
     weakref.finalize(study, f.discard)  # the fetched copy lives as long as the study
     return study
 
