@@ -25,7 +25,8 @@
                                      # first waits (paused) for the others, at most
                                      # rung_timeout_s (default 3600) seconds
     resources: {cpu: 2, gpu: 0.25}   # per trial; fractional GPUs share a device
-    max_concurrent_trials: 8
+    max_concurrent_trials: 8         # 0 = as the resources allow; with a scheduler at least
+                                     # replicates (a seed paused at a rung keeps its place)
     max_failures: 3                  # retries of a crashed trial, from its last checkpoint
     keep_checkpoints: 2              # the newest 2 checkpoints; each also holds the best
                                      # evaluation's (what `gansweep eval` scores)
@@ -212,6 +213,13 @@ def parse_spec(raw: Any, source: str = "<spec>", default_name: str = "sweep",
         _check_metric(metric, mode, base, p)
         _check_conditioning(metric, params, raw.get("model"), layers, p)
     scheduler = _scheduler(raw.get("scheduler"), iterations, eval_every, p)
+    if scheduler and replicates > 1 and 0 < max_concurrent < replicates:
+        # ReplicatedASHA pauses a replicate at a rung until its siblings arrive; Tune's
+        # concurrency limit counts a paused trial as live, so a sibling that has not started
+        # never gets a slot: every rung would wait rung_timeout_s (the driver spinning).
+        p.append(f"max_concurrent_trials: {max_concurrent} is fewer than the {replicates} "
+                 "replicates a rung waits for (a replicate paused at a rung keeps its slot); "
+                 f"set it to at least {replicates}, or 0 for as many as the resources allow")
     per_epoch = {"train.batch_size", "train.n_critic", "data.fraction"} & {q.key for q in params}
     if scheduler and base and base["train"]["epochs"] is not None and per_epoch:
         p.append(f"scheduler: ASHA compares trials at equal iterations, but with an epoch budget "

@@ -132,3 +132,17 @@ def test_the_rung_timeout_is_validated_and_kept():
         with pytest.raises(SpecError, match="scheduler.rung_timeout_s"):
             parse_spec({"model": "WGAN", "data": {"name": "digits"}, "iterations": 10,
                         "eval_every": 5, "scheduler": {"kind": "asha", "rung_timeout_s": bad}})
+
+
+def test_a_concurrency_limit_below_the_replicates_a_rung_waits_for_is_refused():
+    """Measured before the check: mtl_lambda at toy scale with max_concurrent_trials 1 left
+    replicate 0 paused at its first rung and replicate 1 never started (an hour's wait per
+    rung, the driver at 100 % CPU)."""
+    base = {"model": "WGAN", "data": {"name": "digits"}, "iterations": 10, "eval_every": 5,
+            "scheduler": {"kind": "asha"}, "replicates": 3}
+    with pytest.raises(SpecError, match=r"max_concurrent_trials: 2 is fewer than the 3 replicates"):
+        parse_spec({**base, "max_concurrent_trials": 2})
+    for ok in (0, 3, 8):  # 0: as many as the resources allow (a paused trial frees them)
+        assert parse_spec({**base, "max_concurrent_trials": ok}).max_concurrent_trials == ok
+    # without rungs nobody waits: one trial at a time is a valid sweep
+    assert parse_spec({**base, "scheduler": None, "max_concurrent_trials": 1}).replicates == 3
