@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -53,6 +54,9 @@ def assert_same_through_pandas(path: Path) -> None:
 
 @pytest.mark.slow
 def test_real_sweep_tables(real_sweep, tmp_path):
+    # collect writes EXPERIMENT/analysis: into a copy, the session's sweep is read by others
+    real_sweep = Path(shutil.copytree(real_sweep, tmp_path / real_sweep.name,
+                                      ignore=shutil.ignore_patterns("analysis")))
     out, _, _ = collect([str(real_sweep)])
     assert out == f"{real_sweep}/analysis"
     evals, trials = (pq.read_table(real_sweep / "analysis" / f) for f in ("evals.parquet", "trials.parquet"))
