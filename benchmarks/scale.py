@@ -2,7 +2,7 @@
 
     python -m benchmarks.scale            # 100 trials (what `make bench` runs)
     python -m benchmarks.scale --full     # 100, 300 and 1,000 trials
-    python -m benchmarks.scale --smoke    # 2 worker nodes, 8 trials: tests/test_benchmarks.py
+    python -m benchmarks.scale --smoke    # 2 worker nodes, 8 trials, 2 at a time: tests/test_benchmarks.py
     python -m benchmarks.scale --trials 100 1000 --profile DIR   # the driver under cProfile
 
 For each trial count N: a `ray.cluster_utils.Cluster` of a head (no CPUs, so no trial runs
@@ -317,7 +317,7 @@ def run_all(counts: list[int], smoke: bool = False, profile: Path | None = None)
     runs = []
     for n in counts:
         print(f"== scale: {n} trials", flush=True)
-        r = run_one(n, nodes=SMOKE_NODES if smoke else NODES, concurrent=4 if smoke else 8,
+        r = run_one(n, nodes=SMOKE_NODES if smoke else NODES, concurrent=2 if smoke else 8,
                     timeout=600 if smoke else 7200, profile=profile)
         print(row(r), flush=True)
         runs.append(r)
@@ -364,7 +364,7 @@ def main(argv=None) -> int:
         return driver(argv[1:])
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument("--full", action="store_true", help="100, 300 and 1,000 trials")
-    p.add_argument("--smoke", action="store_true", help="2 worker nodes, 8 trials; writes nothing")
+    p.add_argument("--smoke", action="store_true", help="2 worker nodes, 8 trials, 2 at a time; writes nothing")
     p.add_argument("--trials", type=int, nargs="+", help="these counts instead")
     p.add_argument("--profile", type=Path, metavar="DIR",
                    help="profile the driver (cProfile, slower) into DIR/driver-N.prof; writes no record")
