@@ -51,10 +51,15 @@ def head():
     # earlier test's local ray.init() leaves in the suite's HOME; this process's client
     # would then be refused. The head, its job and the client run without tokens here.
     env = {**os.environ, "RAY_AUTH_MODE": "disabled"}
-    gcs, dash = free_port(), free_port()
+    # Every port free, the job agent's too: its default, 52365, is the one every other Ray on
+    # the machine binds (a local ray.init in a test on the other xdist worker), and an agent
+    # that cannot bind it leaves the head without a job agent ("No available agent to submit
+    # job" for minutes).
+    gcs, dash, agent = free_port(), free_port(), free_port()
     proc = subprocess.Popen(
         [ray_cli(), "start", "--head", "--block", "--node-ip-address=127.0.0.1",
          f"--port={gcs}", "--dashboard-host=127.0.0.1", f"--dashboard-port={dash}",
+         f"--dashboard-agent-listen-port={agent}",
          "--include-dashboard=true", "--num-cpus=2", "--num-gpus=0", f"--temp-dir={temp}",
          "--disable-usage-stats"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True, env=env)
