@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).parents[2]
 BUCKET = "gansweep-test"
 TINY = {"name": "tiny", "model": "AC-WGAN.a", "data": {"name": "digits"},
-        "config": {**smoke_config(), "train.log_every": 2}, "iterations": 120, "eval_every": 6,
+        "config": {**smoke_config(), "train.log_every": 2}, "iterations": 60, "eval_every": 6,
         "metric": "fid_digits", "search": {"optim.lr_d": {"loguniform": [1e-4, 1e-3]}},
         "num_samples": 1, "replicates": 2, "max_failures": 3, "resources": {"cpu": 1}}
 
@@ -197,7 +197,9 @@ def test_the_last_configuration_told_leaves_the_journal_whole_in_the_bucket(s3):
 
 def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path, capsys):
     spec_file = tmp_path / "tiny.yaml"
-    spec_file.write_text(yaml.safe_dump({**TINY, **KEEP_ALL}))
+    # One trial: its run, its resumed run and `eval` are the processes that share the bucket's
+    # cache here (two trials at once on a cold cache: the two-node test below).
+    spec_file.write_text(yaml.safe_dump({**TINY, **KEEP_ALL, "replicates": 1}))
     storage = f"{s3}/exp"
     where = Location(storage).child("tiny")
     env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1", "PYTHONUNBUFFERED": "1"}
@@ -238,8 +240,7 @@ def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path, capsys):
     # the killed driver's working copy of the journal went with it (gansweep.tmpdirs)
     assert set(tmp.glob("gansweep-study-*")) <= copies_before
     entries = list(ledger(where).values())
-    assert [e["state"] for e in entries] == ["finished", "finished"]
-    assert all(e["iteration"] == TINY["iterations"] for e in entries)
+    assert [e["state"] for e in entries] == ["finished"] and entries[0]["iteration"] == TINY["iterations"]
     (tmp_path / "resume.log").write_text(resumed.stdout + resumed.stderr)
 
     # Checkpoints restored from the bucket: the driver that wrote them is gone, with its
@@ -273,7 +274,7 @@ def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path, capsys):
     assert cli(["collect", where.uri]) == 0
     import pyarrow.parquet as pq
     trials = pq.read_table(where.join("analysis/trials.parquet"), filesystem=where.fs)
-    assert trials.num_rows == 2 and set(trials.column("state").to_pylist()) == {"finished"}
+    assert trials.num_rows == 1 and set(trials.column("state").to_pylist()) == {"finished"}
     assert where.exists("analysis/evals.parquet") and where.exists("analysis/train.parquet")
 
     assert cli(["report", where.uri]) == 0
