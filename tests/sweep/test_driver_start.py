@@ -2,6 +2,7 @@
 `python -m benchmarks.overhead --startup-only` measures the time it saves."""
 
 import json
+import os
 import subprocess
 import sys
 
@@ -80,3 +81,32 @@ def test_a_smoke_test_is_planned_without_torch():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          cwd=tuner.__file__.rsplit("/gansweep/", 1)[0])
     assert out.stdout.split() == ["4", "False"]
+
+
+def test_trial_actors_carry_no_runtime_env_unless_the_driver_has_variables_to_pass_on():
+    """A runtime_env costs each trial process a runtime-env agent call and a second Python
+    that imports Ray before the worker starts. Tune's (PL_DISABLE_FORK, for PyTorch
+    Lightning) is dropped; where the driver has AWS credentials or Ray Train settings to
+    pass on to its trials, Tune's registration stands and carries them."""
+    code = """
+import json, os
+from ray.tune.execution.class_cache import ENV_VARS_TO_PROPAGATE, _ActorClassCache
+from gansweep.sweep import tuner
+class Plain: pass
+class Passing: pass
+tuner._trial_actors_without_runtime_env()
+tuner._trial_actors_without_runtime_env()  # twice: once replaced
+cache = _ActorClassCache()
+plain = cache.get(Plain)
+os.environ["AWS_ACCESS_KEY_ID"] = "id-of-the-driver"
+passing = _ActorClassCache().get(Passing)
+print(json.dumps([plain._default_options.get("runtime_env"), passing._default_options.get("runtime_env"),
+                  cache.get(Plain) is plain]))
+"""
+    from ray.tune.execution.class_cache import ENV_VARS_TO_PROPAGATE
+
+    env = {k: v for k, v in os.environ.items() if k not in ENV_VARS_TO_PROPAGATE}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    plain, passing, cached = json.loads(out.stdout.strip().splitlines()[-1])
+    assert not plain and cached
+    assert passing["env_vars"]["AWS_ACCESS_KEY_ID"] == "id-of-the-driver"
