@@ -30,7 +30,7 @@ pytestmark = pytest.mark.slow
 REPO = Path(__file__).parents[2]
 BUCKET = "gansweep-test"
 TINY = {"name": "tiny", "model": "AC-WGAN.a", "data": {"name": "digits"},
-        "config": {**smoke_config(), "train.log_every": 2}, "iterations": 60, "eval_every": 6,
+        "config": {**smoke_config(), "train.log_every": 2}, "iterations": 12, "eval_every": 6,
         "metric": "fid_digits", "search": {"optim.lr_d": {"loguniform": [1e-4, 1e-3]}},
         "num_samples": 1, "replicates": 2, "max_failures": 3, "resources": {"cpu": 1}}
 
@@ -198,8 +198,11 @@ def test_the_last_configuration_told_leaves_the_journal_whole_in_the_bucket(s3):
 def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path, capsys):
     spec_file = tmp_path / "tiny.yaml"
     # One trial: its run, its resumed run and `eval` are the processes that share the bucket's
-    # cache here (two trials at once on a cold cache: the two-node test below).
-    spec_file.write_text(yaml.safe_dump({**TINY, **KEEP_ALL, "replicates": 1}))
+    # cache here (two trials at once on a cold cache: the two-node test below). Long enough
+    # that the kill, a few seconds after the second evaluation is seen, comes before its end
+    # on a fast core (~15 iterations/s here); few evaluations, so the rest is quick.
+    spec = {**TINY, **KEEP_ALL, "replicates": 1, "iterations": 240, "eval_every": 12}
+    spec_file.write_text(yaml.safe_dump(spec))
     storage = f"{s3}/exp"
     where = Location(storage).child("tiny")
     env = {**os.environ, "TUNE_GLOBAL_CHECKPOINT_S": "1", "PYTHONUNBUFFERED": "1"}
@@ -209,7 +212,7 @@ def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path, capsys):
     driver = subprocess.Popen([sys.executable, "-m", "gansweep.cli", "run", str(spec_file),
                                "--storage", storage, "--progress-every", "2"], cwd=REPO, env=env,
                               stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    # Kill the driver once a trial is a few checkpoints in (Ray's experiment state, which
+    # Kill the driver once the trial is two checkpoints in (Ray's experiment state, which
     # names the checkpoint to restore, is synced to the bucket every second) and none has
     # finished.
     at_kill = {}
@@ -219,7 +222,7 @@ def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path, capsys):
             assert driver.poll() is None, (tmp_path / "run.log").read_text()[-3000:]
             entries = ledger(where)
             if (entries and all(e["state"] != "finished" for e in entries.values())
-                    and any((e.get("iteration") or 0) >= 4 * TINY["eval_every"] for e in entries.values())):
+                    and any((e.get("iteration") or 0) >= 2 * spec["eval_every"] for e in entries.values())):
                 time.sleep(2)
                 at_kill = {d: checkpoints(where, d) for d in where.subdirs()
                            if d != CACHE_DIR and where.exists(f"{d}/params.json")}
@@ -240,7 +243,7 @@ def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path, capsys):
     # the killed driver's working copy of the journal went with it (gansweep.tmpdirs)
     assert set(tmp.glob("gansweep-study-*")) <= copies_before
     entries = list(ledger(where).values())
-    assert [e["state"] for e in entries] == ["finished"] and entries[0]["iteration"] == TINY["iterations"]
+    assert [e["state"] for e in entries] == ["finished"] and entries[0]["iteration"] == spec["iterations"]
     (tmp_path / "resume.log").write_text(resumed.stdout + resumed.stderr)
 
     # Checkpoints restored from the bucket: the driver that wrote them is gone, with its
@@ -248,7 +251,7 @@ def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path, capsys):
     had = {d for d, c in at_kill.items() if c}
     restarts = {d: [r for r in results(where, d) if r.get("iterations_since_restore") == 1]
                 for d in had}
-    assert had and all(any(r["iteration"] > TINY["eval_every"] for r in rs)
+    assert had and all(any(r["iteration"] > spec["eval_every"] for r in rs)
                        for rs in restarts.values()), (at_kill, {
         d: [(r["iteration"], r.get("iterations_since_restore")) for r in results(where, d)] for d in had})
     assert "from checkpoint: Checkpoint(filesystem=s3" in resumed.stdout + resumed.stderr
@@ -287,7 +290,7 @@ def test_sweep_on_s3_killed_resumed_and_read_back(s3, tmp_path, capsys):
     capsys.readouterr()
     assert cli(["eval", f"{where.uri}/{trial}/{newest}", "--seed", "1"]) == 0
     line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
-    assert line["iteration"] == TINY["iterations"] and "fid_digits" in line["metrics"]
+    assert line["iteration"] == spec["iterations"] and "fid_digits" in line["metrics"]
     assert {m: {p["weights_sha256"]} for m, p in line["provenance"].items() if m in judges} == \
         {m: h for m, h in judges.items() if m in line["provenance"]}
     assert cache.listdir() == entries  # nothing recomputed, nothing new
@@ -338,7 +341,7 @@ def test_a_two_node_cluster_shares_only_the_bucket(s3, tmp_path):
     from ray.cluster_utils import Cluster
 
     spec_file = tmp_path / "tiny.yaml"
-    spec_file.write_text(yaml.safe_dump({**TINY, "name": "two-nodes", "iterations": 12}))
+    spec_file.write_text(yaml.safe_dump({**TINY, "name": "two-nodes"}))
     where = Location(f"{s3}/cluster").child("two-nodes")
     cluster = Cluster(initialize_head=True, head_node_args={"num_cpus": 1, "include_dashboard": False})
     try:
