@@ -26,7 +26,7 @@ pytestmark = pytest.mark.slow
 
 def long_spec(tmp_path: Path) -> Path:
     spec = yaml.safe_load((REPO / "sweeps" / "quickstart.yaml").read_text())
-    spec.update(name="interrupted", num_samples=1, replicates=1, iterations=300, eval_every=100)
+    spec.update(name="interrupted", num_samples=1, replicates=1, iterations=600, eval_every=200)
     spec["config"].update({"model.width": 4, "model.z_dim": 8, "train.batch_size": 8,
                            "train.n_critic": 1, "eval.samples": 100, "eval.batch_size": 100})
     path = tmp_path / "spec.yaml"
@@ -72,8 +72,8 @@ def test_ctrl_c_stops_cleanly_prints_resume_and_exits_130(tmp_path):
     assert again.returncode == exitcodes.OK, out2
     ledger = json.loads((where / TRIALS_FILE).read_text())
     assert [e["state"] for e in ledger.values()] == ["finished"], out2
-    assert all(e["iteration"] == 300 for e in ledger.values())
+    assert all(e["iteration"] == 600 for e in ledger.values())
     for trial in ledger.values():  # live curves in each trial's directory, across the resume
         tags = read_scalars(where / trial["dir"])
-        assert max(step for step, _ in tags["train/d_loss"]) == 300
-        assert {step for step, _ in tags["eval/fid_digits"]} == {100, 200, 300}
+        assert max(step for step, _ in tags["train/d_loss"]) == 600
+        assert {step for step, _ in tags["eval/fid_digits"]} == {200, 400, 600}
